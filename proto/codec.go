@@ -1,0 +1,156 @@
+package proto
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/tinylib/msgp/msgp"
+)
+
+// Frame is implemented by every frame type of this package.
+type Frame interface {
+	msgp.Marshaler
+	msgp.Unmarshaler
+	msgp.Sizer
+	FrameType() Type
+}
+
+// Errors returned by DecodeFrame. Both mean the peer does not speak this
+// protocol (version); the relay closes with codes.ProtocolError.
+var (
+	ErrMalformed   = errors.New("proto: malformed frame")
+	ErrUnknownType = errors.New("proto: unknown frame type")
+)
+
+func (*Connect) FrameType() Type     { return TypeConnect }
+func (*Subscribe) FrameType() Type   { return TypeSubscribe }
+func (*Unsubscribe) FrameType() Type { return TypeUnsubscribe }
+func (*Command) FrameType() Type     { return TypeCommand }
+func (*Refresh) FrameType() Type     { return TypeRefresh }
+func (*Ping) FrameType() Type        { return TypePing }
+func (*Connected) FrameType() Type   { return TypeConnected }
+func (*Subscribed) FrameType() Type  { return TypeSubscribed }
+func (*Event) FrameType() Type       { return TypeEvent }
+func (*Reply) FrameType() Type       { return TypeReply }
+func (*Pong) FrameType() Type        { return TypePong }
+func (*Disconnect) FrameType() Type  { return TypeDisconnect }
+
+// String names the type as docs/protocol.md does.
+func (t Type) String() string {
+	switch t {
+	case TypeConnect:
+		return "connect"
+	case TypeSubscribe:
+		return "subscribe"
+	case TypeUnsubscribe:
+		return "unsubscribe"
+	case TypeCommand:
+		return "command"
+	case TypeRefresh:
+		return "refresh"
+	case TypePing:
+		return "ping"
+	case TypeConnected:
+		return "connected"
+	case TypeSubscribed:
+		return "subscribed"
+	case TypeEvent:
+		return "event"
+	case TypeReply:
+		return "reply"
+	case TypePong:
+		return "pong"
+	case TypeDisconnect:
+		return "disconnect"
+	}
+	return fmt.Sprintf("type(%d)", uint8(t))
+}
+
+// New returns a zero frame of type t, or nil if t is unknown.
+func New(t Type) Frame {
+	switch t {
+	case TypeConnect:
+		return new(Connect)
+	case TypeSubscribe:
+		return new(Subscribe)
+	case TypeUnsubscribe:
+		return new(Unsubscribe)
+	case TypeCommand:
+		return new(Command)
+	case TypeRefresh:
+		return new(Refresh)
+	case TypePing:
+		return new(Ping)
+	case TypeConnected:
+		return new(Connected)
+	case TypeSubscribed:
+		return new(Subscribed)
+	case TypeEvent:
+		return new(Event)
+	case TypeReply:
+		return new(Reply)
+	case TypePong:
+		return new(Pong)
+	case TypeDisconnect:
+		return new(Disconnect)
+	}
+	return nil
+}
+
+// AppendFrame appends f to b as [type, body].
+func AppendFrame(b []byte, f Frame) ([]byte, error) {
+	b = msgp.AppendArrayHeader(b, 2)
+	b = msgp.AppendUint8(b, uint8(f.FrameType()))
+	return f.MarshalMsg(b)
+}
+
+// PeekType reads the type of the frame at the start of b and returns the
+// bytes of its body, so a caller can decode into a frame it reuses.
+func PeekType(b []byte) (Type, []byte, error) {
+	n, rest, err := msgp.ReadArrayHeaderBytes(b)
+	if err != nil {
+		return 0, b, fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	if n != 2 {
+		return 0, b, fmt.Errorf("%w: frame is an array of %d, want 2", ErrMalformed, n)
+	}
+	t, rest, err := msgp.ReadUint8Bytes(rest)
+	if err != nil {
+		return 0, b, fmt.Errorf("%w: frame type: %v", ErrMalformed, err)
+	}
+	return Type(t), rest, nil
+}
+
+// DecodeFrame decodes the first frame of b and returns it with the bytes
+// that follow it. Byte fields of the frame (Event.Data, Command.Body) are
+// copies: the frame does not alias b.
+func DecodeFrame(b []byte) (Frame, []byte, error) {
+	t, body, err := PeekType(b)
+	if err != nil {
+		return nil, b, err
+	}
+	f := New(t)
+	if f == nil {
+		return nil, b, fmt.Errorf("%w: %d", ErrUnknownType, uint8(t))
+	}
+	rest, err := f.UnmarshalMsg(body)
+	if err != nil {
+		return nil, b, fmt.Errorf("%w: %s: %v", ErrMalformed, t, err)
+	}
+	return f, rest, nil
+}
+
+// DecodeAll decodes every frame of one WebSocket message.
+func DecodeAll(msg []byte, fn func(Frame) error) error {
+	for len(msg) > 0 {
+		f, rest, err := DecodeFrame(msg)
+		if err != nil {
+			return err
+		}
+		if err := fn(f); err != nil {
+			return err
+		}
+		msg = rest
+	}
+	return nil
+}

@@ -1,0 +1,296 @@
+package hub
+
+import (
+	"context"
+	"errors"
+	"hash/maphash"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/fieldrelay/fieldrelay/proto/codes"
+	"github.com/fieldrelay/fieldrelay/relay/auth"
+	"github.com/fieldrelay/fieldrelay/relay/broker"
+)
+
+// Sink is a session's transport, as the hub sees it.
+type Sink interface {
+	// Write writes one binary message. Only the session's writer calls it.
+	Write(ctx context.Context, msg []byte) error
+	// Close closes the transport with code. It must not block, and must
+	// make a blocked Write return. Dead links (codes.PingTimeout) may be
+	// dropped without a close frame.
+	Close(code codes.Code, reason string)
+}
+
+// CommandRequest is a client's command, authorised and addressed.
+type CommandRequest struct {
+	Tenant  string
+	Subject string
+	ID      string // the client's idempotency key
+	Target  string // channel
+	Kind    string
+	Body    []byte // msgp-encoded body of Kind
+}
+
+// CommandResult is the outcome sent back to the client as a Reply.
+type CommandResult struct {
+	Code    codes.Code
+	Message string
+	Data    []byte // msgp-encoded, optional
+}
+
+// Commander carries commands to upstream links.
+type Commander interface {
+	Command(ctx context.Context, req CommandRequest) CommandResult
+}
+
+// Config configures a Hub. Zero fields take the documented defaults.
+type Config struct {
+	Broker   broker.Broker // required
+	Verifier auth.Verifier // required
+	// Commander routes commands; nil answers every command NotFound.
+	Commander Commander
+	Logger    *slog.Logger // default: discard
+
+	// Shards of the tenant table. Default 16.
+	Shards int
+	// QueueBytes bounds a session's queue of live frames. A session
+	// whose queue would pass it is closed with codes.Slow. Recovery
+	// replays are queued on top of it. Default 1 MiB.
+	QueueBytes int
+	// MaxBatch is the largest message the writer assembles from queued
+	// frames (a single larger frame is still written alone). Default 64 KiB.
+	MaxBatch int
+	// MaxSubs per session. Default 128.
+	MaxSubs int
+	// MaxPendingCommands per session. Default 32.
+	MaxPendingCommands int
+	// MaxCommandBody in bytes. Default 16 KiB.
+	MaxCommandBody int
+	// MaxMessage is the inbound limit the transport enforces, announced to
+	// clients in Connected. Default 64 KiB.
+	MaxMessage int
+	// PingInterval announced to clients. Default 25 s.
+	PingInterval time.Duration
+	// ConnectTimeout for the first frame. Default 10 s.
+	ConnectTimeout time.Duration
+	// WriteTimeout bounds one write to a client. Default 10 s.
+	WriteTimeout time.Duration
+	// CommandTimeout bounds a command's round trip. Default 30 s.
+	CommandTimeout time.Duration
+}
+
+func (c *Config) setDefaults() {
+	def := func(v *int, d int) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	defd := func(v *time.Duration, d time.Duration) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	def(&c.Shards, 16)
+	def(&c.QueueBytes, 1<<20)
+	def(&c.MaxBatch, 64<<10)
+	def(&c.MaxSubs, 128)
+	def(&c.MaxPendingCommands, 32)
+	def(&c.MaxCommandBody, 16<<10)
+	def(&c.MaxMessage, 64<<10)
+	defd(&c.PingInterval, 25*time.Second)
+	defd(&c.ConnectTimeout, 10*time.Second)
+	defd(&c.WriteTimeout, 10*time.Second)
+	defd(&c.CommandTimeout, 30*time.Second)
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+}
+
+// Stats are the hub's counters. Gauges go up and down; the rest only up.
+type Stats struct {
+	Sessions        atomic.Int64 // gauge
+	QueuedBytes     atomic.Int64 // gauge: bytes in all session queues
+	Tenants         atomic.Int64 // gauge: tenants with a follower
+	PendingCommands atomic.Int64 // gauge
+	Connects        atomic.Uint64
+	Dispatched      atomic.Uint64 // events taken from the broker
+	Deliveries      atomic.Uint64 // event frames queued to sessions
+	Messages        atomic.Uint64 // WebSocket messages written
+	Replayed        atomic.Uint64 // events replayed for recovery
+	Recovered       atomic.Uint64 // subscribes with recovered=true
+	NotRecovered    atomic.Uint64 // subscribes asking to recover, answered recovered=false
+	SlowClosed      atomic.Uint64
+	ProtocolErrors  atomic.Uint64
+	AuthFailures    atomic.Uint64
+	Resyncs         atomic.Uint64
+	Commands        atomic.Uint64
+}
+
+// ErrShutdown is returned by Open once Shutdown has begun.
+var ErrShutdown = errors.New("hub: shut down")
+
+// Hub is the fan-out core. Create it with New.
+type Hub struct {
+	cfg    Config
+	log    *slog.Logger
+	stats  Stats
+	seed   maphash.Seed
+	shards []shard
+
+	ctx    context.Context // lives until Shutdown ends
+	cancel context.CancelFunc
+	wg     sync.WaitGroup // followers, writers, command goroutines
+
+	mu       sync.Mutex
+	closing  bool
+	sessions map[*Session]struct{}
+}
+
+type shard struct {
+	mu      sync.Mutex
+	tenants map[string]*tenant
+}
+
+// New returns a Hub.
+func New(cfg Config) *Hub {
+	cfg.setDefaults()
+	ctx, cancel := context.WithCancel(context.Background())
+	h := &Hub{
+		cfg:      cfg,
+		log:      cfg.Logger,
+		seed:     maphash.MakeSeed(),
+		shards:   make([]shard, cfg.Shards),
+		ctx:      ctx,
+		cancel:   cancel,
+		sessions: make(map[*Session]struct{}),
+	}
+	for i := range h.shards {
+		h.shards[i].tenants = make(map[string]*tenant)
+	}
+	return h
+}
+
+// Stats returns the hub's live counters.
+func (h *Hub) Stats() *Stats { return &h.stats }
+
+// Config returns the effective configuration (defaults filled in).
+func (h *Hub) Config() Config { return h.cfg }
+
+func (h *Hub) shardOf(tenant string) *shard {
+	return &h.shards[maphash.String(h.seed, tenant)%uint64(len(h.shards))]
+}
+
+// join adds s to its tenant, starting the tenant's follower if s is the
+// first session.
+func (h *Hub) join(s *Session, name string) (*tenant, error) {
+	sh := h.shardOf(name)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	t := sh.tenants[name]
+	if t == nil {
+		tail, err := h.cfg.Broker.Tail(h.ctx, name)
+		if err != nil {
+			return nil, err
+		}
+		t = newTenant(h, name, tail)
+		sh.tenants[name] = t
+		h.stats.Tenants.Add(1)
+		t.start()
+	}
+	t.mu.Lock()
+	t.sessions[s] = struct{}{}
+	t.mu.Unlock()
+	return t, nil
+}
+
+// leave removes s from t, stopping t's follower if s was the last.
+func (h *Hub) leave(s *Session, t *tenant) {
+	sh := h.shardOf(t.name)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	t.mu.Lock()
+	s.mu.Lock()
+	for _, sb := range s.subs {
+		t.root.remove(sb.pattern, sb)
+	}
+	clear(s.subs)
+	s.mu.Unlock()
+	delete(t.sessions, s)
+	empty := len(t.sessions) == 0
+	t.mu.Unlock()
+	if empty && sh.tenants[t.name] == t {
+		delete(sh.tenants, t.name)
+		h.stats.Tenants.Add(-1)
+		t.stop()
+	}
+}
+
+// Open starts a session on sink. The transport must then call Handle with
+// every inbound message and Gone when it ends.
+func (h *Hub) Open(sink Sink) (*Session, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closing {
+		return nil, ErrShutdown
+	}
+	s := newSession(h, sink)
+	h.sessions[s] = struct{}{}
+	h.stats.Sessions.Add(1)
+	h.wg.Add(1)
+	go func() {
+		defer h.wg.Done()
+		s.writeLoop()
+	}()
+	return s, nil
+}
+
+func (h *Hub) forget(s *Session) {
+	h.mu.Lock()
+	if _, ok := h.sessions[s]; ok {
+		delete(h.sessions, s)
+		h.stats.Sessions.Add(-1)
+	}
+	h.mu.Unlock()
+}
+
+// Shutdown tells every session to reconnect (codes.Shutdown), flushes
+// their queues, stops the tenants' followers and waits for every goroutine
+// the hub started, or for ctx. It is idempotent.
+func (h *Hub) Shutdown(ctx context.Context) error {
+	h.mu.Lock()
+	h.closing = true
+	all := make([]*Session, 0, len(h.sessions))
+	for s := range h.sessions {
+		all = append(all, s)
+	}
+	h.mu.Unlock()
+	for _, s := range all {
+		s.Close(codes.Shutdown, "relay shutting down")
+	}
+	done := make(chan struct{})
+	go func() {
+		h.wg.Wait()
+		close(done)
+	}()
+	var err error
+	select {
+	case <-done:
+	case <-ctx.Done():
+		err = ctx.Err()
+	}
+	h.cancel() // stops followers and in-flight commands
+	<-done
+	return err
+}
+
+// spawn runs fn on a goroutine the hub owns.
+func (h *Hub) spawn(fn func()) {
+	h.wg.Add(1)
+	go func() {
+		defer h.wg.Done()
+		fn()
+	}()
+}
