@@ -64,6 +64,11 @@ func (e *Endpoint) Wait() { e.wg.Wait() }
 
 // ServeHTTP implements http.Handler.
 func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	// Count the connection before the upgrade hijacks it: once the HTTP
+	// server's shutdown has returned, every handler has either counted
+	// itself here or will never run, so Wait cannot miss one.
+	e.wg.Add(1)
+	defer e.wg.Done()
 	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{
 		Subprotocols:   []string{proto.Subprotocol},
 		OriginPatterns: e.cfg.OriginPatterns,
@@ -72,8 +77,6 @@ func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		e.log.Debug("websocket accept failed", "remote", r.RemoteAddr, "err", err)
 		return // Accept has written the HTTP error (403 for a bad origin)
 	}
-	e.wg.Add(1)
-	defer e.wg.Done()
 	if c.Subprotocol() != proto.Subprotocol {
 		c.Close(websocket.StatusCode(codes.UnsupportedVersion), "subprotocol "+proto.Subprotocol+" required")
 		return

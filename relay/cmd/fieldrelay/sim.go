@@ -1,0 +1,85 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/fieldrelay/fieldrelay/relay/sim/resiotsim"
+)
+
+// simulator is one upstream simulator the CLI can start.
+type simulator struct {
+	name, defaultAddr, about string
+	start                    func(ctx context.Context, addr string, o simOptions) (url string, stop func() error, err error)
+}
+
+type simOptions struct {
+	Every time.Duration // event interval; 0 = the simulator's default
+}
+
+var simulators = []simulator{
+	{"resiot", "127.0.0.1:9101", "ResIOT LoRaWAN WebSocket Server (comm_rx, comm_join, comm_gwalive, TX)", startResiot},
+}
+
+func startResiot(ctx context.Context, addr string, o simOptions) (string, func() error, error) {
+	s := resiotsim.New(&resiotsim.Config{UplinkEvery: o.Every, GatewayAliveEvery: 10 * time.Second, JoinOnStart: true})
+	url, err := s.Start(ctx, addr)
+	if err != nil {
+		return "", nil, err
+	}
+	return url, s.Close, nil
+}
+
+func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var names []string
+	for _, s := range simulators {
+		names = append(names, fmt.Sprintf("  %-8s %s (default %s)", s.name, s.about, s.defaultAddr))
+	}
+	fs := newFlags("sim", "[flags] [name[=addr] ...]", `
+Run upstream device simulators on their own, so an app or a relay can be
+developed without the hardware. With no names, every simulator starts.
+Simulators:
+`+strings.Join(names, "\n"), stderr)
+	every := fs.Duration("every", 0, "interval between simulated device events (0 = each simulator's default)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	want := fs.Args()
+	if len(want) == 0 {
+		for _, s := range simulators {
+			want = append(want, s.name)
+		}
+	}
+	var stops []func() error
+	defer func() {
+		for _, stop := range stops {
+			stop()
+		}
+	}()
+	for _, w := range want {
+		name, addr, _ := strings.Cut(w, "=")
+		var sim *simulator
+		for i := range simulators {
+			if simulators[i].name == name {
+				sim = &simulators[i]
+			}
+		}
+		if sim == nil {
+			return fmt.Errorf("unknown simulator %q", name)
+		}
+		if addr == "" {
+			addr = sim.defaultAddr
+		}
+		url, stop, err := sim.start(ctx, addr, simOptions{Every: *every})
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		stops = append(stops, stop)
+		fmt.Fprintf(stdout, "%-8s %s\n", name, url)
+	}
+	<-ctx.Done()
+	return nil
+}

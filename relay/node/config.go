@@ -1,0 +1,115 @@
+package node
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+)
+
+// Config is a relay's configuration; the JSON form is what
+// `fieldrelay serve --config` reads (see docs/configuration in README).
+type Config struct {
+	// Listen address. Default 127.0.0.1:8080.
+	Listen string `json:"listen"`
+	// Secret for HS256 tokens. Required (FIELDRELAY_SECRET).
+	Secret string `json:"secret"`
+	// Origins allowed besides the relay's own host (host patterns).
+	Origins []string `json:"origins"`
+	// History bounds of the memory broker.
+	History History `json:"history"`
+	// Tenants and their upstream links, by tenant id.
+	Tenants map[string]Tenant `json:"tenants"`
+	// Static, if set, is served at / (the demo app).
+	Static string `json:"static"`
+	// ShutdownTimeout bounds graceful shutdown. Default 10 s.
+	ShutdownTimeout Duration `json:"shutdown_timeout"`
+	// PingInterval for browser connections. Default 25 s.
+	PingInterval Duration `json:"ping_interval"`
+	// QueueBytes per browser connection. Default 1 MiB.
+	QueueBytes int `json:"queue_bytes"`
+}
+
+// History bounds each tenant's log.
+type History struct {
+	MaxEntries int      `json:"max_entries"` // default 10 000
+	MaxAge     Duration `json:"max_age"`     // default 1 h
+}
+
+// Tenant lists a tenant's upstream links.
+type Tenant struct {
+	Links []LinkConfig `json:"links"`
+}
+
+// LinkConfig names one upstream link.
+type LinkConfig struct {
+	Name     string `json:"name"`
+	Protocol string `json:"protocol"` // "resiot"
+	URL      string `json:"url"`
+}
+
+// Duration is a time.Duration written as "30s" in JSON.
+type Duration time.Duration
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("duration must be a string like \"30s\": %w", err)
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return err
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// MarshalJSON implements json.Marshaler.
+func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
+
+// LoadConfig reads a JSON config file; unknown keys are errors, so typos
+// do not silently fall back to defaults.
+func LoadConfig(path string) (Config, error) {
+	var c Config
+	f, err := os.Open(path)
+	if err != nil {
+		return c, err
+	}
+	defer f.Close()
+	dec := json.NewDecoder(f)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&c); err != nil {
+		return c, fmt.Errorf("config %s: %w", path, err)
+	}
+	return c, nil
+}
+
+// Validate checks what defaults cannot fill in.
+func (c *Config) Validate() error {
+	if c.Secret == "" {
+		return errors.New("no token secret: set FIELDRELAY_SECRET, --secret or \"secret\" in the config file")
+	}
+	for id, t := range c.Tenants {
+		if id == "" {
+			return errors.New("tenant with an empty id")
+		}
+		seen := map[string]bool{}
+		for _, l := range t.Links {
+			if l.Name == "" || seen[l.Name] {
+				return fmt.Errorf("tenant %s: link names must be unique and non-empty (%q)", id, l.Name)
+			}
+			seen[l.Name] = true
+			switch l.Protocol {
+			case "resiot":
+				if l.URL == "" {
+					return fmt.Errorf("tenant %s link %s: url is required", id, l.Name)
+				}
+			default:
+				return fmt.Errorf("tenant %s link %s: unknown protocol %q (known: resiot)", id, l.Name, l.Protocol)
+			}
+		}
+	}
+	return nil
+}

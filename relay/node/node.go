@@ -1,0 +1,172 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/fieldrelay/fieldrelay/relay/auth"
+	"github.com/fieldrelay/fieldrelay/relay/broker"
+	"github.com/fieldrelay/fieldrelay/relay/connector"
+	"github.com/fieldrelay/fieldrelay/relay/connector/resiotconn"
+	"github.com/fieldrelay/fieldrelay/relay/hub"
+	"github.com/fieldrelay/fieldrelay/relay/server"
+)
+
+// Node is a running relay.
+type Node struct {
+	cfg      Config
+	log      *slog.Logger
+	Broker   *broker.Memory
+	Hub      *hub.Hub
+	Auth     *auth.HS256
+	Links    *connector.Registry
+	endpoint *server.Endpoint
+	http     *http.Server
+	ln       net.Listener
+	resiot   []*resiotconn.Link
+
+	cancel   context.CancelFunc
+	linksRun chan struct{}
+	served   chan error
+	once     sync.Once
+	stopErr  error
+}
+
+// Start builds the relay from cfg and starts serving on cfg.Listen.
+func Start(cfg Config, log *slog.Logger) (*Node, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Listen == "" {
+		cfg.Listen = "127.0.0.1:8080"
+	}
+	if cfg.ShutdownTimeout <= 0 {
+		cfg.ShutdownTimeout = Duration(10 * time.Second)
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	n := &Node{cfg: cfg, log: log, linksRun: make(chan struct{}), served: make(chan error, 1)}
+	n.Broker = broker.NewMemory(broker.MemoryConfig{MaxEntries: cfg.History.MaxEntries, MaxAge: time.Duration(cfg.History.MaxAge)})
+	n.Auth = &auth.HS256{Secret: []byte(cfg.Secret)}
+	n.Links = &connector.Registry{}
+	n.Hub = hub.New(hub.Config{
+		Broker: n.Broker, Verifier: n.Auth, Commander: n.Links, Logger: log,
+		PingInterval: time.Duration(cfg.PingInterval), QueueBytes: cfg.QueueBytes,
+	})
+	for tenant, t := range cfg.Tenants {
+		pub := &connector.Publisher{Broker: n.Broker, Tenant: tenant}
+		for _, lc := range t.Links {
+			switch lc.Protocol {
+			case "resiot":
+				l := resiotconn.New(resiotconn.Config{Name: lc.Name, URL: lc.URL, Publisher: pub, Logger: log.With("tenant", tenant)})
+				n.resiot = append(n.resiot, l)
+				n.Links.Add(tenant, l)
+			}
+		}
+	}
+	n.endpoint = server.NewEndpoint(server.Config{Hub: n.Hub, OriginPatterns: cfg.Origins, Logger: log})
+
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return nil, err
+	}
+	n.ln = ln
+	mux := http.NewServeMux()
+	mux.Handle("/v1/ws", n.endpoint)
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
+	mux.HandleFunc("/metrics", n.metrics)
+	if cfg.Static != "" {
+		mux.Handle("/", http.FileServer(http.Dir(cfg.Static)))
+	}
+	n.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	n.cancel = cancel
+	go func() {
+		defer close(n.linksRun)
+		n.Links.Run(ctx)
+	}()
+	go func() { n.served <- n.http.Serve(ln) }()
+	log.Info("fieldrelay listening", "addr", ln.Addr().String())
+	return n, nil
+}
+
+// Addr is the address the relay listens on.
+func (n *Node) Addr() string { return n.ln.Addr().String() }
+
+// URL is the browser WebSocket endpoint.
+func (n *Node) URL() string { return "ws://" + n.Addr() + "/v1/ws" }
+
+// Shutdown stops the relay gracefully: every browser is told to reconnect
+// (codes.Shutdown), links are stopped, and it returns once everything has
+// ended or after Config.ShutdownTimeout. Idempotent.
+func (n *Node) Shutdown() error {
+	n.once.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Duration(n.cfg.ShutdownTimeout))
+		defer cancel()
+		err := n.Hub.Shutdown(ctx)
+		n.cancel()
+		herr := n.http.Shutdown(ctx)
+		if herr != nil {
+			n.http.Close()
+		}
+		n.endpoint.Wait()
+		<-n.linksRun
+		n.Broker.Close()
+		if serr := <-n.served; serr != nil && !errors.Is(serr, http.ErrServerClosed) {
+			err = errors.Join(err, serr)
+		}
+		n.stopErr = errors.Join(err, herr)
+	})
+	return n.stopErr
+}
+
+// metrics writes the counters in the Prometheus text format.
+func (n *Node) metrics(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; version=0.0.4")
+	s := n.Hub.Stats()
+	var b strings.Builder
+	g := func(name, help string, v int64) {
+		fmt.Fprintf(&b, "# HELP fieldrelay_%s %s\n# TYPE fieldrelay_%s gauge\nfieldrelay_%s %d\n", name, help, name, name, v)
+	}
+	c := func(name, help string, v uint64) {
+		fmt.Fprintf(&b, "# HELP fieldrelay_%s %s\n# TYPE fieldrelay_%s counter\nfieldrelay_%s %d\n", name, help, name, name, v)
+	}
+	g("sessions", "Open browser sessions.", s.Sessions.Load())
+	g("queued_bytes", "Bytes waiting in session queues.", s.QueuedBytes.Load())
+	g("tenants_active", "Tenants with a log follower.", s.Tenants.Load())
+	g("pending_commands", "Commands awaiting an upstream reply.", s.PendingCommands.Load())
+	c("connects_total", "Sessions that completed Connect.", s.Connects.Load())
+	c("dispatched_total", "Events taken from the log.", s.Dispatched.Load())
+	c("deliveries_total", "Event frames queued to sessions.", s.Deliveries.Load())
+	c("messages_total", "WebSocket messages written.", s.Messages.Load())
+	c("replayed_total", "Events replayed for recovery.", s.Replayed.Load())
+	c("recovered_total", "Subscribes answered recovered=true.", s.Recovered.Load())
+	c("not_recovered_total", "Recovering subscribes answered recovered=false.", s.NotRecovered.Load())
+	c("slow_closed_total", "Sessions cut for a full queue.", s.SlowClosed.Load())
+	c("protocol_errors_total", "Sessions closed for malformed frames.", s.ProtocolErrors.Load())
+	c("auth_failures_total", "Rejected tokens.", s.AuthFailures.Load())
+	c("commands_total", "Commands accepted.", s.Commands.Load())
+	b.WriteString("# HELP fieldrelay_upstream_bad_input_total Malformed upstream messages dropped.\n# TYPE fieldrelay_upstream_bad_input_total counter\n")
+	for _, l := range n.resiot {
+		counts := l.Bad.Counts()
+		kinds := make([]string, 0, len(counts))
+		for k := range counts {
+			kinds = append(kinds, k)
+		}
+		sort.Strings(kinds)
+		for _, k := range kinds {
+			fmt.Fprintf(&b, "fieldrelay_upstream_bad_input_total{link=%q,kind=%q} %d\n", l.Name(), k, counts[k])
+		}
+	}
+	w.Write([]byte(b.String()))
+}
