@@ -1,0 +1,51 @@
+# fieldrelay — the two commands a newcomer needs:
+#   make run    the relay with every simulator (and the demo page) on 127.0.0.1
+#   make test   every test: generated code, lint for both targets, the race-
+#               enabled suite over real loopback sockets, and a bounded fuzz run
+SHELL := /bin/bash
+GO ?= go
+FUZZTIME ?= 10s
+# Packages the edge (Workers) deployment hosts in GOOS=js: they must build there.
+WASM_PKGS := ./proto/... ./relay/hub ./relay/broker ./relay/auth ./wasm/...
+
+.PHONY: run test generate check-generated lint vet-wasm build-wasm-core unit fuzz bench clean
+
+run:
+	$(GO) run ./relay/cmd/fieldrelay serve --dev
+
+test: check-generated lint build-wasm-core unit fuzz
+
+generate:
+	$(GO) generate ./...
+
+check-generated:
+	bash .ci/check-generated.sh
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	GOOS=js GOARCH=wasm $(GO) vet $(WASM_PKGS)
+	$(GO) mod tidy -diff
+
+build-wasm-core:
+	GOOS=js GOARCH=wasm $(GO) build $(WASM_PKGS)
+
+unit:
+	$(GO) test -race -count=1 -timeout 15m ./...
+
+# Every fuzz target runs for FUZZTIME on top of its committed corpus.
+fuzz:
+	@set -e; for pkg in $$($(GO) list ./...); do \
+	  for target in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+	    echo "fuzz $$pkg $$target ($(FUZZTIME))"; \
+	    $(GO) test $$pkg -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) > /tmp/fuzz.$$$$.log 2>&1 || { cat /tmp/fuzz.$$$$.log; exit 1; }; \
+	  done; \
+	done
+
+bench:
+	$(GO) test ./proto/ -run '^$$' -bench EventFrame -benchmem -count 5 | tee /tmp/bench-proto.txt
+	$(GO) run ./internal/benchratio < /tmp/bench-proto.txt
+
+clean:
+	rm -rf bin build test-artifacts
