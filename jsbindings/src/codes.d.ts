@@ -52,6 +52,8 @@ export declare const Codes: {
   readonly CONNECT_TIMEOUT: 4004;
   /** the relay lost its place in the tenant's log; reconnect and recover */
   readonly RESYNC: 4005;
+  /** an operator dropped the connection (e.g. POST /dev/drop); reconnect and recover */
+  readonly DROPPED: 4006;
   /** malformed frame, unknown frame type or frame out of order */
   readonly PROTOCOL_ERROR: 4500;
   /** missing, malformed, forged, expired or not yet valid token at Connect */

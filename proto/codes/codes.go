@@ -60,6 +60,7 @@ const (
 	TokenExpired   Code = 4003 // the token expired without Refresh; get a new one
 	ConnectTimeout Code = 4004 // no Connect frame in time
 	Resync         Code = 4005 // the relay lost its place in the log; resubscribe and recover
+	Dropped        Code = 4006 // an operator dropped the connection; reconnect and recover
 )
 
 // Close codes: terminal.
@@ -106,6 +107,7 @@ var Table = []Info{
 	{TokenExpired, "TOKEN_EXPIRED", true, true, "the token expired without a Refresh; reconnect with a new token"},
 	{ConnectTimeout, "CONNECT_TIMEOUT", true, true, "no Connect frame arrived in time"},
 	{Resync, "RESYNC", true, true, "the relay lost its place in the tenant's log; reconnect and recover"},
+	{Dropped, "DROPPED", true, true, "an operator dropped the connection (e.g. POST /dev/drop); reconnect and recover"},
 	{ProtocolError, "PROTOCOL_ERROR", false, true, "malformed frame, unknown frame type or frame out of order"},
 	{InvalidToken, "INVALID_TOKEN", false, true, "missing, malformed, forged, expired or not yet valid token at Connect"},
 	{UnsupportedVersion, "UNSUPPORTED_VERSION", false, true, "the WebSocket subprotocol was not " + "fieldrelay.v1+msgpack"},

@@ -286,6 +286,24 @@ func (h *Hub) Shutdown(ctx context.Context) error {
 	return err
 }
 
+// Drop closes every session (of one tenant, or of all if tenant is "")
+// with code, and returns how many it closed. Operators use it to move
+// clients to another node or to test recovery.
+func (h *Hub) Drop(tenant string, code codes.Code, reason string) int {
+	h.mu.Lock()
+	var victims []*Session
+	for s := range h.sessions {
+		if tenant == "" || s.Tenant() == tenant {
+			victims = append(victims, s)
+		}
+	}
+	h.mu.Unlock()
+	for _, s := range victims {
+		s.Close(code, reason)
+	}
+	return len(victims)
+}
+
 // spawn runs fn on a goroutine the hub owns.
 func (h *Hub) spawn(fn func()) {
 	h.wg.Add(1)

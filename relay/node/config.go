@@ -29,6 +29,10 @@ type Config struct {
 	PingInterval Duration `json:"ping_interval"`
 	// QueueBytes per browser connection. Default 1 MiB.
 	QueueBytes int `json:"queue_bytes"`
+	// Dev enables the development endpoints GET /dev/token (a token for
+	// tenant "demo" granting everything) and POST /dev/drop (close every
+	// browser connection with codes.Dropped). Never in production.
+	Dev bool `json:"dev"`
 }
 
 // History bounds each tenant's log.

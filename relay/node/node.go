@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -12,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/fieldrelay/fieldrelay/proto/codes"
 	"github.com/fieldrelay/fieldrelay/relay/auth"
 	"github.com/fieldrelay/fieldrelay/relay/broker"
 	"github.com/fieldrelay/fieldrelay/relay/connector"
@@ -85,7 +87,25 @@ func Start(cfg Config, log *slog.Logger) (*Node, error) {
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.HandleFunc("/metrics", n.metrics)
 	if cfg.Static != "" {
-		mux.Handle("/", http.FileServer(http.Dir(cfg.Static)))
+		mux.Handle("/", newStatic(cfg.Static))
+	}
+	if cfg.Dev {
+		// Development only: a token for the demo page, and a way to cut
+		// every browser connection to watch clients recover.
+		mux.HandleFunc("GET /dev/token", func(w http.ResponseWriter, r *http.Request) {
+			tok, err := n.Auth.Mint(auth.Claims{Subject: "dev", Tenant: "demo", Subscribe: []string{"#"}, Command: []string{"#"}}, time.Hour)
+			if err != nil {
+				http.Error(w, err.Error(), http.StatusInternalServerError)
+				return
+			}
+			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			w.Header().Set("Cache-Control", "no-store")
+			io.WriteString(w, tok)
+		})
+		mux.HandleFunc("POST /dev/drop", func(w http.ResponseWriter, r *http.Request) {
+			count := n.Hub.Drop(r.URL.Query().Get("tenant"), codes.Dropped, "dropped by /dev/drop")
+			fmt.Fprintf(w, "dropped %d connections\n", count)
+		})
 	}
 	n.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 

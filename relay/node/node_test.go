@@ -223,9 +223,9 @@ func TestDownlinkRoundTrip(t *testing.T) {
 		code   codes.Code
 		detail string
 	}{
-		"unknown device": {"lora/006c3b194374ac7f/ffffffffffffffff/down", event.LoRaDownlink{Port: 1, Payload: []byte{1}}, codes.DeviceRejected, resiotsim.DetailDeviceNotFound},
-		"port out of range": {target, event.LoRaDownlink{Port: 250, Payload: []byte{1}}, codes.DeviceRejected, resiotsim.DetailInvalidPort},
-		"missing port":   {target, event.LoRaDownlink{Payload: []byte{1}}, codes.BadRequest, "port"},
+		"unknown device":        {"lora/006c3b194374ac7f/ffffffffffffffff/down", event.LoRaDownlink{Port: 1, Payload: []byte{1}}, codes.DeviceRejected, resiotsim.DetailDeviceNotFound},
+		"port out of range":     {target, event.LoRaDownlink{Port: 250, Payload: []byte{1}}, codes.DeviceRejected, resiotsim.DetailInvalidPort},
+		"missing port":          {target, event.LoRaDownlink{Payload: []byte{1}}, codes.BadRequest, "port"},
 		"not a downlink target": {"lora/006c3b194374ac7f/0732227a557d8679/up", event.LoRaDownlink{Port: 1}, codes.NotFound, ""},
 	}
 	for name, f := range fails {

@@ -88,6 +88,12 @@ is wired to them, and a development token is printed.`, stderr)
 			sims = append(sims, fmt.Sprintf("  %-8s %s", s.name, url))
 		}
 		cfg.Tenants["demo"] = demo
+		cfg.Dev = true
+		if cfg.Static == "" {
+			if fi, err := os.Stat("build/web"); err == nil && fi.IsDir() {
+				cfg.Static = "build/web"
+			}
+		}
 	}
 
 	n, err := node.Start(cfg, log)
