@@ -27,7 +27,7 @@ func TestTableSortedUniqueAndContract(t *testing.T) {
 func TestGeneratedFilesCurrent(t *testing.T) {
 	js, dts := JavaScript()
 	for path, want := range map[string][]byte{
-		"../../docs/codes.md":              Markdown(),
+		"../../docs/codes.md":             Markdown(),
 		"../../jsbindings/src/codes.js":   js,
 		"../../jsbindings/src/codes.d.ts": dts,
 	} {
