@@ -2,6 +2,7 @@ package connector
 
 import (
 	"errors"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -46,5 +47,20 @@ func TestRedact(t *testing.T) {
 	err := errors.New(`failed to WebSocket dial: Get "` + raw + `": connection refused`)
 	if s := RedactError(err, raw); strings.Contains(s, "eyJsecret") || !strings.Contains(s, "connection refused") {
 		t.Fatalf("RedactError = %q", s)
+	}
+}
+
+func TestBadInputCountsAllLogsOncePerKind(t *testing.T) {
+	var logs strings.Builder
+	b := BadInput{Link: "l", Logger: slog.New(slog.NewTextHandler(&logs, nil))}
+	for range 5 {
+		b.Note("json", errors.New("unexpected end"))
+	}
+	b.Note("hex", errors.New("odd length"))
+	if c := b.Counts(); c["json"] != 5 || c["hex"] != 1 {
+		t.Fatalf("counts %v", c)
+	}
+	if n := strings.Count(logs.String(), "dropping malformed"); n != 2 {
+		t.Fatalf("%d log lines for 2 kinds:\n%s", n, logs.String())
 	}
 }
