@@ -169,23 +169,77 @@ func (e *Downlink) Header() *Meta     { return &e.Meta }
 func (e *LoRaOther) Header() *Meta    { return &e.Meta }
 func (e *LinkStatus) Header() *Meta   { return &e.Meta }
 
-// New returns a zero event of the kind, or nil if it is unknown.
-func New(kind string) Event {
-	switch kind {
-	case KindUplink:
-		return new(Uplink)
-	case KindJoin:
-		return new(Join)
-	case KindGateway:
-		return new(GatewayAlive)
-	case KindDownlink:
-		return new(Downlink)
-	case KindLoRaOther:
-		return new(LoRaOther)
-	case KindLinkStatus:
-		return new(LinkStatus)
+// kinds maps every known kind to its constructor. Each file of this
+// package registers its own kinds in init.
+var kinds = map[string]kindInfo{}
+
+type kindInfo struct {
+	new      func() Event
+	retained bool
+}
+
+// register adds a kind; retained kinds describe state (see Retained).
+func register(kind string, retained bool, f func() Event) {
+	if _, dup := kinds[kind]; dup {
+		panic("event: kind registered twice: " + kind)
+	}
+	kinds[kind] = kindInfo{f, retained}
+}
+
+func init() {
+	register(KindUplink, false, func() Event { return new(Uplink) })
+	register(KindJoin, false, func() Event { return new(Join) })
+	register(KindGateway, true, func() Event { return new(GatewayAlive) })
+	register(KindDownlink, false, func() Event { return new(Downlink) })
+	register(KindLoRaOther, false, func() Event { return new(LoRaOther) })
+	register(KindLinkStatus, true, func() Event { return new(LinkStatus) })
+	registerCommand(CmdLoRaDownlink, func() Command { return new(LoRaDownlink) })
+}
+
+// Command is implemented by every command body type.
+type Command interface {
+	msgp.Marshaler
+	msgp.Unmarshaler
+	msgp.Sizer
+	CommandKind() string
+}
+
+var commands = map[string]func() Command{}
+
+// registerCommand adds a command kind and its body type.
+func registerCommand(kind string, f func() Command) {
+	if _, dup := commands[kind]; dup {
+		panic("event: command kind registered twice: " + kind)
+	}
+	commands[kind] = f
+}
+
+// NewCommand returns a zero body for the command kind, or nil.
+func NewCommand(kind string) Command {
+	if f, ok := commands[kind]; ok {
+		return f()
 	}
 	return nil
+}
+
+// CommandKind implements Command.
+func (*LoRaDownlink) CommandKind() string { return CmdLoRaDownlink }
+
+// New returns a zero event of the kind, or nil if it is unknown.
+func New(kind string) Event {
+	if k, ok := kinds[kind]; ok {
+		return k.new()
+	}
+	return nil
+}
+
+// Kinds lists every known kind.
+func Kinds() []string {
+	out := make([]string, 0, len(kinds))
+	for k := range kinds {
+		out = append(out, k)
+	}
+	return out
 }
 
 // Decode decodes the msgp data of an event of the given kind.
@@ -202,9 +256,7 @@ func Decode(kind string, data []byte) (Event, error) {
 
 // Retained reports whether the kind describes state, so that the last event
 // of each of its channels is kept for subscribers that ask for it (Latest).
-func Retained(kind string) bool {
-	return kind == KindGateway || kind == KindLinkStatus
-}
+func Retained(kind string) bool { return kinds[kind].retained }
 
 // Channel names. EUIs are lower-cased so that one device has one name.
 
