@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 )
 
@@ -49,8 +50,12 @@ type Tenant struct {
 // LinkConfig names one upstream link.
 type LinkConfig struct {
 	Name     string `json:"name"`
-	Protocol string `json:"protocol"` // "resiot"
-	URL      string `json:"url"`
+	Protocol string `json:"protocol"` // see Protocols()
+	// URL of the upstream socket (or API base), for protocols that take one.
+	URL string `json:"url"`
+	// Options are the protocol's own settings (credentials, ids, timings);
+	// see each connector package's Config for the names.
+	Options json.RawMessage `json:"options,omitempty"`
 }
 
 // Duration is a time.Duration written as "30s" in JSON.
@@ -105,13 +110,8 @@ func (c *Config) Validate() error {
 				return fmt.Errorf("tenant %s: link names must be unique and non-empty (%q)", id, l.Name)
 			}
 			seen[l.Name] = true
-			switch l.Protocol {
-			case "resiot":
-				if l.URL == "" {
-					return fmt.Errorf("tenant %s link %s: url is required", id, l.Name)
-				}
-			default:
-				return fmt.Errorf("tenant %s link %s: unknown protocol %q (known: resiot)", id, l.Name, l.Protocol)
+			if _, ok := protocols[l.Protocol]; !ok {
+				return fmt.Errorf("tenant %s link %s: unknown protocol %q (known: %s)", id, l.Name, l.Protocol, strings.Join(Protocols(), ", "))
 			}
 		}
 	}

@@ -17,7 +17,6 @@ import (
 	"github.com/fieldrelay/fieldrelay/relay/auth"
 	"github.com/fieldrelay/fieldrelay/relay/broker"
 	"github.com/fieldrelay/fieldrelay/relay/connector"
-	"github.com/fieldrelay/fieldrelay/relay/connector/resiotconn"
 	"github.com/fieldrelay/fieldrelay/relay/hub"
 	"github.com/fieldrelay/fieldrelay/relay/server"
 )
@@ -33,7 +32,7 @@ type Node struct {
 	endpoint *server.Endpoint
 	http     *http.Server
 	ln       net.Listener
-	resiot   []*resiotconn.Link
+	counters []counted
 
 	cancel   context.CancelFunc
 	linksRun chan struct{}
@@ -67,11 +66,13 @@ func Start(cfg Config, log *slog.Logger) (*Node, error) {
 	for tenant, t := range cfg.Tenants {
 		pub := &connector.Publisher{Broker: n.Broker, Tenant: tenant}
 		for _, lc := range t.Links {
-			switch lc.Protocol {
-			case "resiot":
-				l := resiotconn.New(resiotconn.Config{Name: lc.Name, URL: lc.URL, Publisher: pub, Logger: log.With("tenant", tenant)})
-				n.resiot = append(n.resiot, l)
-				n.Links.Add(tenant, l)
+			l, err := protocols[lc.Protocol].build(lc, pub, log.With("tenant", tenant))
+			if err != nil {
+				return nil, fmt.Errorf("tenant %s link %s: %w", tenant, lc.Name, err)
+			}
+			n.Links.Add(tenant, l)
+			if c, ok := l.(badInputCounter); ok {
+				n.counters = append(n.counters, counted{tenant, c})
 			}
 		}
 	}
@@ -150,6 +151,17 @@ func (n *Node) Shutdown() error {
 	return n.stopErr
 }
 
+// badInputCounter is implemented by links that count malformed input.
+type badInputCounter interface {
+	Name() string
+	BadInputCounts() map[string]uint64
+}
+
+type counted struct {
+	tenant string
+	badInputCounter
+}
+
 // metrics writes the counters in the Prometheus text format.
 func (n *Node) metrics(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; version=0.0.4")
@@ -177,15 +189,15 @@ func (n *Node) metrics(w http.ResponseWriter, r *http.Request) {
 	c("auth_failures_total", "Rejected tokens.", s.AuthFailures.Load())
 	c("commands_total", "Commands accepted.", s.Commands.Load())
 	b.WriteString("# HELP fieldrelay_upstream_bad_input_total Malformed upstream messages dropped.\n# TYPE fieldrelay_upstream_bad_input_total counter\n")
-	for _, l := range n.resiot {
-		counts := l.Bad.Counts()
+	for _, l := range n.counters {
+		counts := l.BadInputCounts()
 		kinds := make([]string, 0, len(counts))
 		for k := range counts {
 			kinds = append(kinds, k)
 		}
 		sort.Strings(kinds)
 		for _, k := range kinds {
-			fmt.Fprintf(&b, "fieldrelay_upstream_bad_input_total{link=%q,kind=%q} %d\n", l.Name(), k, counts[k])
+			fmt.Fprintf(&b, "fieldrelay_upstream_bad_input_total{tenant=%q,link=%q,kind=%q} %d\n", l.tenant, l.Name(), k, counts[k])
 		}
 	}
 	w.Write([]byte(b.String()))

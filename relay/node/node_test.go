@@ -185,7 +185,7 @@ func TestMalformedUpstreamIsCountedAndDropped(t *testing.T) {
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	for _, kind := range []string{"json", "type", "hex"} {
-		if !strings.Contains(string(body), fmt.Sprintf(`fieldrelay_upstream_bad_input_total{link="lora",kind=%q}`, kind)) {
+		if !strings.Contains(string(body), fmt.Sprintf(`fieldrelay_upstream_bad_input_total{tenant="acme",link="lora",kind=%q}`, kind)) {
 			t.Errorf("metrics lack bad input kind %q:\n%s", kind, body)
 		}
 	}

@@ -87,6 +87,9 @@ func New(cfg Config) *Link {
 // Name implements connector.Link.
 func (l *Link) Name() string { return l.cfg.Name }
 
+// BadInputCounts returns the malformed upstream messages dropped, by kind.
+func (l *Link) BadInputCounts() map[string]uint64 { return l.Bad.Counts() }
+
 // Status returns the link's last published state.
 func (l *Link) Status() event.LinkStatus { return l.status.Current() }
 

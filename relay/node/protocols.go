@@ -1,0 +1,53 @@
+package node
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"sort"
+
+	"github.com/fieldrelay/fieldrelay/relay/connector"
+	"github.com/fieldrelay/fieldrelay/relay/connector/resiotconn"
+)
+
+// protocol builds a link of one upstream protocol from its config.
+type protocol struct {
+	// build makes the link; options is the link's "options" object.
+	build func(lc LinkConfig, pub *connector.Publisher, log *slog.Logger) (connector.Link, error)
+}
+
+// protocols lists every upstream protocol the relay can link to, by the
+// name used in a link's "protocol" field.
+var protocols = map[string]protocol{
+	"resiot": {build: func(lc LinkConfig, pub *connector.Publisher, log *slog.Logger) (connector.Link, error) {
+		if lc.URL == "" {
+			return nil, fmt.Errorf("url is required")
+		}
+		return resiotconn.New(resiotconn.Config{Name: lc.Name, URL: lc.URL, Publisher: pub, Logger: log}), nil
+	}},
+}
+
+// Protocols returns the known protocol names, sorted.
+func Protocols() []string {
+	out := make([]string, 0, len(protocols))
+	for p := range protocols {
+		out = append(out, p)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// decodeOptions fills a connector's Config from a link's options object;
+// unknown keys are errors so that typos are not silently ignored.
+func decodeOptions(raw json.RawMessage, into any) error {
+	if len(raw) == 0 {
+		return nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(into); err != nil {
+		return fmt.Errorf("options: %w", err)
+	}
+	return nil
+}
