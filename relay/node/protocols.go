@@ -8,6 +8,7 @@ import (
 	"sort"
 
 	"github.com/fieldrelay/fieldrelay/relay/connector"
+	"github.com/fieldrelay/fieldrelay/relay/connector/doshii"
 	"github.com/fieldrelay/fieldrelay/relay/connector/resiotconn"
 )
 
@@ -25,6 +26,17 @@ var protocols = map[string]protocol{
 			return nil, fmt.Errorf("url is required")
 		}
 		return resiotconn.New(resiotconn.Config{Name: lc.Name, URL: lc.URL, Publisher: pub, Logger: log}), nil
+	}},
+	"doshii": {build: func(lc LinkConfig, pub *connector.Publisher, log *slog.Logger) (connector.Link, error) {
+		var cfg doshii.Config
+		if err := decodeOptions(lc.Options, &cfg); err != nil {
+			return nil, err
+		}
+		if lc.URL != "" {
+			cfg.URL = lc.URL
+		}
+		cfg.Name, cfg.Publisher, cfg.Logger = lc.Name, pub, log
+		return doshii.New(cfg)
 	}},
 }
 

@@ -84,7 +84,7 @@ is wired to them, and a development token is printed.`, stderr)
 				return fmt.Errorf("simulator %s: %w", s.name, err)
 			}
 			defer stop()
-			demo.Links = append(demo.Links, node.LinkConfig{Name: "sim-" + s.name, Protocol: s.name, URL: url})
+			demo.Links = append(demo.Links, s.link(url))
 			sims = append(sims, fmt.Sprintf("  %-8s %s", s.name, url))
 		}
 		cfg.Tenants["demo"] = demo

@@ -2,11 +2,14 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
 	"time"
 
+	"github.com/fieldrelay/fieldrelay/relay/node"
+	"github.com/fieldrelay/fieldrelay/relay/sim/doshiisim"
 	"github.com/fieldrelay/fieldrelay/relay/sim/resiotsim"
 )
 
@@ -14,6 +17,8 @@ import (
 type simulator struct {
 	name, defaultAddr, about string
 	start                    func(ctx context.Context, addr string, o simOptions) (url string, stop func() error, err error)
+	// link is the relay link that talks to the simulator at url (serve --dev).
+	link func(url string) node.LinkConfig
 }
 
 type simOptions struct {
@@ -21,7 +26,28 @@ type simOptions struct {
 }
 
 var simulators = []simulator{
-	{"resiot", "127.0.0.1:9101", "ResIOT LoRaWAN WebSocket Server (comm_rx, comm_join, comm_gwalive, TX)", startResiot},
+	{"resiot", "127.0.0.1:9101", "ResIOT LoRaWAN WebSocket Server (comm_rx, comm_join, comm_gwalive, TX)", startResiot,
+		func(url string) node.LinkConfig {
+			return node.LinkConfig{Name: "sim-resiot", Protocol: "resiot", URL: url}
+		}},
+	{"doshii", "127.0.0.1:9104", "Doshii App WebSocket v3 (order, transaction… events; JSON heartbeat)", startDoshii,
+		func(url string) node.LinkConfig {
+			opts, _ := json.Marshal(map[string]string{"client_id": doshiisim.DefaultClientID, "device_id": doshiisim.DefaultDeviceID})
+			return node.LinkConfig{Name: "sim-doshii", Protocol: "doshii", URL: url, Options: opts}
+		}},
+}
+
+func startDoshii(ctx context.Context, addr string, o simOptions) (string, func() error, error) {
+	every := o.Every
+	if every > 0 {
+		every *= 5 // orders come less often than sensor readings
+	}
+	s := doshiisim.New(&doshiisim.Config{EventEvery: every})
+	url, err := s.Start(ctx, addr)
+	if err != nil {
+		return "", nil, err
+	}
+	return url, s.Close, nil
 }
 
 func startResiot(ctx context.Context, addr string, o simOptions) (string, func() error, error) {
