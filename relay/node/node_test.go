@@ -178,13 +178,30 @@ func TestMalformedUpstreamIsCountedAndDropped(t *testing.T) {
 	if ev.Kind != event.KindUplink {
 		t.Fatalf("after malformed input got %s", ev.Kind)
 	}
+	// An oversize message costs the upstream connection (the WebSocket
+	// library cannot skip it); the link comes back and the next uplink
+	// still arrives.
+	e.sim.Emit([]byte(`{"CommType":"comm_rx","Payload":"` + strings.Repeat("00", 40<<10) + `"}`))
+	deadline := time.Now().Add(10 * time.Second)
+	for e.sim.Clients() != 0 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	wctx, wcancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer wcancel()
+	if err := e.sim.WaitClients(wctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	e.sim.Emit([]byte(seedRx))
+	if ev := next(t, s); ev.Kind != event.KindUplink || ev.Position.Offset <= 0 {
+		t.Fatalf("after oversize input got %s", ev.Kind)
+	}
 	resp, err := http.Get("http://" + e.node.Addr() + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	for _, kind := range []string{"json", "type", "hex"} {
+	for _, kind := range []string{"json", "type", "hex", "oversize"} {
 		if !strings.Contains(string(body), fmt.Sprintf(`fieldrelay_upstream_bad_input_total{tenant="acme",link="lora",kind=%q}`, kind)) {
 			t.Errorf("metrics lack bad input kind %q:\n%s", kind, body)
 		}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/fieldrelay/fieldrelay/relay/connector"
 	"github.com/fieldrelay/fieldrelay/relay/connector/doshii"
+	"github.com/fieldrelay/fieldrelay/relay/connector/navixy"
 	"github.com/fieldrelay/fieldrelay/relay/connector/resiotconn"
 )
 
@@ -26,6 +27,17 @@ var protocols = map[string]protocol{
 			return nil, fmt.Errorf("url is required")
 		}
 		return resiotconn.New(resiotconn.Config{Name: lc.Name, URL: lc.URL, Publisher: pub, Logger: log}), nil
+	}},
+	"navixy": {build: func(lc LinkConfig, pub *connector.Publisher, log *slog.Logger) (connector.Link, error) {
+		cfg, err := navixy.ParseOptions(lc.Options)
+		if err != nil {
+			return nil, err
+		}
+		if cfg.BaseURL == "" {
+			cfg.BaseURL = lc.URL
+		}
+		cfg.Name, cfg.Publisher, cfg.Logger = lc.Name, pub, log
+		return navixy.New(cfg)
 	}},
 	"doshii": {build: func(lc LinkConfig, pub *connector.Publisher, log *slog.Logger) (connector.Link, error) {
 		var cfg doshii.Config

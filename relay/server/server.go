@@ -101,8 +101,9 @@ func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	for {
 		typ, msg, err := c.Read(ctx)
 		if err != nil {
-			if websocket.CloseStatus(err) == websocket.StatusMessageTooBig {
-				s.Close(codes.MessageSize, "message too big")
+			if errors.Is(err, websocket.ErrMessageTooBig) {
+				// The library has already closed with 1009; count it.
+				h.Stats().ProtocolErrors.Add(1)
 			}
 			s.Gone()
 			return

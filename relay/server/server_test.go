@@ -421,7 +421,7 @@ func TestBadInputClosesOnlyThatClient(t *testing.T) {
 	if e := good.events(1)[0]; e.Offset != 1 {
 		t.Fatalf("good client got %+v", e)
 	}
-	if r.hub.Stats().ProtocolErrors.Load() < 6 {
+	if r.hub.Stats().ProtocolErrors.Load() < 7 {
 		t.Fatalf("protocol errors counted: %d", r.hub.Stats().ProtocolErrors.Load())
 	}
 }

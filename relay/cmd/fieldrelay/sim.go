@@ -10,6 +10,7 @@ import (
 
 	"github.com/fieldrelay/fieldrelay/relay/node"
 	"github.com/fieldrelay/fieldrelay/relay/sim/doshiisim"
+	"github.com/fieldrelay/fieldrelay/relay/sim/navixysim"
 	"github.com/fieldrelay/fieldrelay/relay/sim/resiotsim"
 )
 
@@ -30,11 +31,25 @@ var simulators = []simulator{
 		func(url string) node.LinkConfig {
 			return node.LinkConfig{Name: "sim-resiot", Protocol: "resiot", URL: url}
 		}},
+	{"navixy", "127.0.0.1:9103", "iTrack/Navixy GPS trackers over Atmosphere (user/auth, tracker/list, event/subscription)", startNavixy,
+		func(url string) node.LinkConfig {
+			opts, _ := json.Marshal(map[string]string{"login": "demo", "password": "demo", "time_zone": "UTC", "min_backoff": "500ms", "max_backoff": "5s"})
+			return node.LinkConfig{Name: "sim-navixy", Protocol: "navixy", URL: url, Options: opts}
+		}},
 	{"doshii", "127.0.0.1:9104", "Doshii App WebSocket v3 (order, transaction… events; JSON heartbeat)", startDoshii,
 		func(url string) node.LinkConfig {
 			opts, _ := json.Marshal(map[string]string{"client_id": doshiisim.DefaultClientID, "device_id": doshiisim.DefaultDeviceID})
 			return node.LinkConfig{Name: "sim-doshii", Protocol: "doshii", URL: url, Options: opts}
 		}},
+}
+
+func startNavixy(ctx context.Context, addr string, o simOptions) (string, func() error, error) {
+	s := navixysim.New(&navixysim.Config{MoveEvery: o.Every})
+	url, err := s.Start(ctx, addr)
+	if err != nil {
+		return "", nil, err
+	}
+	return url, s.Close, nil
 }
 
 func startDoshii(ctx context.Context, addr string, o simOptions) (string, func() error, error) {

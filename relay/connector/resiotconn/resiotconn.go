@@ -142,7 +142,7 @@ func (l *Link) session(ctx context.Context, bo *connector.Backoff) error {
 	for {
 		typ, msg, err := c.Read(cctx)
 		if err != nil {
-			if websocket.CloseStatus(err) == websocket.StatusMessageTooBig {
+			if errors.Is(err, websocket.ErrMessageTooBig) {
 				l.Bad.Note("oversize", err)
 			}
 			return err
