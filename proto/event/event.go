@@ -59,7 +59,7 @@ type Meta struct {
 	ID       string `msg:"id,omitempty" json:"id,omitempty"` // the upstream's own event id, if it has one
 	Time     int64  `msg:"t" json:"time"`                    // the upstream's time, Unix µs (0 if it gave none)
 	Received int64  `msg:"rt" json:"received"`               // when the relay read it, Unix µs
-	Raw      []byte `msg:"raw" json:"raw"`                   // the upstream message, verbatim
+	Raw      []byte `msg:"raw,limit=1048576" json:"raw"`     // the upstream message, verbatim
 }
 
 // Uplink is a LoRaWAN uplink from a device.
@@ -68,7 +68,7 @@ type Uplink struct {
 	AppEUI    string            `msg:"app" json:"appEUI"`
 	DevEUI    string            `msg:"dev" json:"devEUI"`
 	Port      uint8             `msg:"port" json:"port"`
-	Payload   []byte            `msg:"pl" json:"payload"`
+	Payload   []byte            `msg:"pl,limit=65536" json:"payload"`
 	FCnt      uint32            `msg:"fcnt" json:"fcnt"`
 	RSSI      float64           `msg:"rssi" json:"rssi"`      // dBm
 	SNR       float64           `msg:"snr" json:"snr"`        // dB
@@ -105,7 +105,7 @@ type Downlink struct {
 	AppEUI    string `msg:"app" json:"appEUI"`
 	DevEUI    string `msg:"dev" json:"devEUI"`
 	Port      uint8  `msg:"port" json:"port"`
-	Payload   []byte `msg:"pl" json:"payload"`
+	Payload   []byte `msg:"pl,limit=65536" json:"payload"`
 	Reference string `msg:"ref" json:"reference"`
 	Command   string `msg:"cmd,omitempty" json:"command,omitempty"`
 	Confirmed bool   `msg:"conf" json:"confirmed"`
@@ -144,7 +144,7 @@ type LinkStatus struct {
 // come from the target channel.
 type LoRaDownlink struct {
 	Port    uint8  `msg:"port" json:"port"`
-	Payload []byte `msg:"pl" json:"payload"`
+	Payload []byte `msg:"pl,limit=65536" json:"payload"`
 	Confirm bool   `msg:"confirm,omitempty" json:"confirm,omitempty"`
 	// Connector picks the network connector; empty lets the network choose.
 	Connector string `msg:"conn,omitempty" json:"connector,omitempty"`

@@ -59,7 +59,7 @@ func (z *Downlink) DecodeMsg(dc *msgp.Reader) (err error) {
 				return
 			}
 		case "pl":
-			z.Payload, err = dc.ReadBytesLimit(z.Payload, zd9e37b5dlimitArrays)
+			z.Payload, err = dc.ReadBytesLimit(z.Payload, 65536)
 			if err == nil && z.Payload == nil {
 				z.Payload = []byte{}
 			}
@@ -322,7 +322,7 @@ func (z *Downlink) UnmarshalMsg(bts []byte) (o []byte, err error) {
 				err = msgp.WrapError(err, "Payload")
 				return
 			}
-			if zb0002 > zd9e37b5dlimitArrays {
+			if zb0002 > 65536 {
 				err = msgp.ErrLimitExceeded
 				return
 			}
@@ -1219,7 +1219,7 @@ func (z *LoRaDownlink) DecodeMsg(dc *msgp.Reader) (err error) {
 				return
 			}
 		case "pl":
-			z.Payload, err = dc.ReadBytesLimit(z.Payload, zd9e37b5dlimitArrays)
+			z.Payload, err = dc.ReadBytesLimit(z.Payload, 65536)
 			if err == nil && z.Payload == nil {
 				z.Payload = []byte{}
 			}
@@ -1395,7 +1395,7 @@ func (z *LoRaDownlink) UnmarshalMsg(bts []byte) (o []byte, err error) {
 				err = msgp.WrapError(err, "Payload")
 				return
 			}
-			if zb0002 > zd9e37b5dlimitArrays {
+			if zb0002 > 65536 {
 				err = msgp.ErrLimitExceeded
 				return
 			}
@@ -1728,7 +1728,7 @@ func (z *Meta) DecodeMsg(dc *msgp.Reader) (err error) {
 				return
 			}
 		case "raw":
-			z.Raw, err = dc.ReadBytesLimit(z.Raw, zd9e37b5dlimitArrays)
+			z.Raw, err = dc.ReadBytesLimit(z.Raw, 1048576)
 			if err == nil && z.Raw == nil {
 				z.Raw = []byte{}
 			}
@@ -1930,7 +1930,7 @@ func (z *Meta) UnmarshalMsg(bts []byte) (o []byte, err error) {
 				err = msgp.WrapError(err, "Raw")
 				return
 			}
-			if zb0002 > zd9e37b5dlimitArrays {
+			if zb0002 > 1048576 {
 				err = msgp.ErrLimitExceeded
 				return
 			}
@@ -2010,7 +2010,7 @@ func (z *Uplink) DecodeMsg(dc *msgp.Reader) (err error) {
 				return
 			}
 		case "pl":
-			z.Payload, err = dc.ReadBytesLimit(z.Payload, zd9e37b5dlimitArrays)
+			z.Payload, err = dc.ReadBytesLimit(z.Payload, 65536)
 			if err == nil && z.Payload == nil {
 				z.Payload = []byte{}
 			}
@@ -2494,7 +2494,7 @@ func (z *Uplink) UnmarshalMsg(bts []byte) (o []byte, err error) {
 				err = msgp.WrapError(err, "Payload")
 				return
 			}
-			if zb0002 > zd9e37b5dlimitArrays {
+			if zb0002 > 65536 {
 				err = msgp.ErrLimitExceeded
 				return
 			}

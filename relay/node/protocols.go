@@ -10,6 +10,8 @@ import (
 	"github.com/fieldrelay/fieldrelay/relay/connector"
 	"github.com/fieldrelay/fieldrelay/relay/connector/doshii"
 	"github.com/fieldrelay/fieldrelay/relay/connector/navixy"
+	"github.com/fieldrelay/fieldrelay/relay/connector/proglovecloud"
+	"github.com/fieldrelay/fieldrelay/relay/connector/proglovemobile"
 	"github.com/fieldrelay/fieldrelay/relay/connector/resiotconn"
 )
 
@@ -27,6 +29,28 @@ var protocols = map[string]protocol{
 			return nil, fmt.Errorf("url is required")
 		}
 		return resiotconn.New(resiotconn.Config{Name: lc.Name, URL: lc.URL, Publisher: pub, Logger: log}), nil
+	}},
+	"proglove-mobile": {build: func(lc LinkConfig, pub *connector.Publisher, log *slog.Logger) (connector.Link, error) {
+		var cfg proglovemobile.Config
+		if err := decodeOptions(lc.Options, &cfg); err != nil {
+			return nil, err
+		}
+		if lc.URL != "" {
+			cfg.URL = lc.URL
+		}
+		cfg.Name, cfg.Publisher, cfg.Logger = lc.Name, pub, log
+		return proglovemobile.New(cfg)
+	}},
+	"proglove-cloud": {build: func(lc LinkConfig, pub *connector.Publisher, log *slog.Logger) (connector.Link, error) {
+		var cfg proglovecloud.Config
+		if err := decodeOptions(lc.Options, &cfg); err != nil {
+			return nil, err
+		}
+		if lc.URL != "" {
+			cfg.URL = lc.URL
+		}
+		cfg.Name, cfg.Publisher, cfg.Logger = lc.Name, pub, log
+		return proglovecloud.New(cfg)
 	}},
 	"navixy": {build: func(lc LinkConfig, pub *connector.Publisher, log *slog.Logger) (connector.Link, error) {
 		cfg, err := navixy.ParseOptions(lc.Options)

@@ -85,7 +85,7 @@ is wired to them, and a development token is printed.`, stderr)
 			}
 			defer stop()
 			demo.Links = append(demo.Links, s.link(url))
-			sims = append(sims, fmt.Sprintf("  %-8s %s", s.name, url))
+			sims = append(sims, fmt.Sprintf("  %-15s %s", s.name, url))
 		}
 		cfg.Tenants["demo"] = demo
 		cfg.Dev = true

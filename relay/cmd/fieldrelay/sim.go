@@ -11,6 +11,8 @@ import (
 	"github.com/fieldrelay/fieldrelay/relay/node"
 	"github.com/fieldrelay/fieldrelay/relay/sim/doshiisim"
 	"github.com/fieldrelay/fieldrelay/relay/sim/navixysim"
+	"github.com/fieldrelay/fieldrelay/relay/sim/proglovecloudsim"
+	"github.com/fieldrelay/fieldrelay/relay/sim/proglovesim"
 	"github.com/fieldrelay/fieldrelay/relay/sim/resiotsim"
 )
 
@@ -31,6 +33,18 @@ var simulators = []simulator{
 		func(url string) node.LinkConfig {
 			return node.LinkConfig{Name: "sim-resiot", Protocol: "resiot", URL: url}
 		}},
+	{"proglove", "127.0.0.1:9998", "ProGlove Insight Mobile Streams API (scan, scanner_state, feedback!, display!…)", startProglove,
+		func(url string) node.LinkConfig {
+			return node.LinkConfig{Name: "sim-proglove", Protocol: "proglove-mobile", URL: url}
+		}},
+	{"proglove-cloud", "127.0.0.1:9102", "ProGlove Insight live data (cloud scans; auth-information and InitiateAuth login)", startProgloveCloud,
+		func(base string) node.LinkConfig {
+			opts, _ := json.Marshal(map[string]string{
+				"auth_url": base, "cognito_url": base + "/",
+				"customer_id": proglovecloudsim.DefaultCustomerID, "username": proglovecloudsim.DefaultUsername, "password": proglovecloudsim.DefaultPassword,
+			})
+			return node.LinkConfig{Name: "sim-proglove-cloud", Protocol: "proglove-cloud", URL: proglovecloudsim.SocketURL(base), Options: opts}
+		}},
 	{"navixy", "127.0.0.1:9103", "iTrack/Navixy GPS trackers over Atmosphere (user/auth, tracker/list, event/subscription)", startNavixy,
 		func(url string) node.LinkConfig {
 			opts, _ := json.Marshal(map[string]string{"login": "demo", "password": "demo", "time_zone": "UTC", "min_backoff": "500ms", "max_backoff": "5s"})
@@ -41,6 +55,24 @@ var simulators = []simulator{
 			opts, _ := json.Marshal(map[string]string{"client_id": doshiisim.DefaultClientID, "device_id": doshiisim.DefaultDeviceID})
 			return node.LinkConfig{Name: "sim-doshii", Protocol: "doshii", URL: url, Options: opts}
 		}},
+}
+
+func startProglove(ctx context.Context, addr string, o simOptions) (string, func() error, error) {
+	s := proglovesim.New(&proglovesim.Config{ScanEvery: o.Every})
+	url, err := s.Start(ctx, addr)
+	if err != nil {
+		return "", nil, err
+	}
+	return url, s.Close, nil
+}
+
+func startProgloveCloud(ctx context.Context, addr string, o simOptions) (string, func() error, error) {
+	s := proglovecloudsim.New(&proglovecloudsim.Config{ScanEvery: o.Every})
+	url, err := s.Start(ctx, addr)
+	if err != nil {
+		return "", nil, err
+	}
+	return url, s.Close, nil
 }
 
 func startNavixy(ctx context.Context, addr string, o simOptions) (string, func() error, error) {
@@ -119,7 +151,7 @@ Simulators:
 			return fmt.Errorf("%s: %w", name, err)
 		}
 		stops = append(stops, stop)
-		fmt.Fprintf(stdout, "%-8s %s\n", name, url)
+		fmt.Fprintf(stdout, "%-15s %s\n", name, url)
 	}
 	<-ctx.Done()
 	return nil
