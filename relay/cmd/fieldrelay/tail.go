@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"strconv"
 	"strings"
 	"sync"
@@ -52,8 +51,7 @@ Reconnects by itself and recovers what it missed; subscription confirmations
 	if err != nil {
 		return err
 	}
-	c, err := client.Dial(ctx, *url, &client.Options{Token: *token, Name: "fieldrelay-tail",
-		Log: func(l client.Level, msg string, args ...any) { log.Log(ctx, slog.Level(l), msg, args...) }})
+	c, err := client.Dial(ctx, *url, &client.Options{Token: *token, Name: "fieldrelay-tail", Logger: log})
 	if err != nil {
 		return err
 	}
