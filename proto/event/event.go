@@ -19,6 +19,7 @@ import (
 )
 
 //go:generate go tool msgp -file event.go -o event_gen.go
+//go:generate go run ./gen
 
 //msgp:limit arrays:1024 maps:256
 

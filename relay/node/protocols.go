@@ -30,7 +30,7 @@ var protocols = map[string]protocol{
 		}
 		return resiotconn.New(resiotconn.Config{Name: lc.Name, URL: lc.URL, Publisher: pub, Logger: log}), nil
 	}},
-	"proglove-mobile": {build: func(lc LinkConfig, pub *connector.Publisher, log *slog.Logger) (connector.Link, error) {
+	"proglove": {build: func(lc LinkConfig, pub *connector.Publisher, log *slog.Logger) (connector.Link, error) {
 		var cfg proglovemobile.Config
 		if err := decodeOptions(lc.Options, &cfg); err != nil {
 			return nil, err
@@ -41,7 +41,7 @@ var protocols = map[string]protocol{
 		cfg.Name, cfg.Publisher, cfg.Logger = lc.Name, pub, log
 		return proglovemobile.New(cfg)
 	}},
-	"proglove-cloud": {build: func(lc LinkConfig, pub *connector.Publisher, log *slog.Logger) (connector.Link, error) {
+	"proglovecloud": {build: func(lc LinkConfig, pub *connector.Publisher, log *slog.Logger) (connector.Link, error) {
 		var cfg proglovecloud.Config
 		if err := decodeOptions(lc.Options, &cfg); err != nil {
 			return nil, err

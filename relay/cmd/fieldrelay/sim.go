@@ -35,15 +35,15 @@ var simulators = []simulator{
 		}},
 	{"proglove", "127.0.0.1:9998", "ProGlove Insight Mobile Streams API (scan, scanner_state, feedback!, display!…)", startProglove,
 		func(url string) node.LinkConfig {
-			return node.LinkConfig{Name: "sim-proglove", Protocol: "proglove-mobile", URL: url}
+			return node.LinkConfig{Name: "sim-proglove", Protocol: "proglove", URL: url}
 		}},
-	{"proglove-cloud", "127.0.0.1:9102", "ProGlove Insight live data (cloud scans; auth-information and InitiateAuth login)", startProgloveCloud,
+	{"proglovecloud", "127.0.0.1:9102", "ProGlove Insight live data (cloud scans; auth-information and InitiateAuth login)", startProgloveCloud,
 		func(base string) node.LinkConfig {
 			opts, _ := json.Marshal(map[string]string{
 				"auth_url": base, "cognito_url": base + "/",
 				"customer_id": proglovecloudsim.DefaultCustomerID, "username": proglovecloudsim.DefaultUsername, "password": proglovecloudsim.DefaultPassword,
 			})
-			return node.LinkConfig{Name: "sim-proglove-cloud", Protocol: "proglove-cloud", URL: proglovecloudsim.SocketURL(base), Options: opts}
+			return node.LinkConfig{Name: "sim-proglovecloud", Protocol: "proglovecloud", URL: proglovecloudsim.SocketURL(base), Options: opts}
 		}},
 	{"navixy", "127.0.0.1:9103", "iTrack/Navixy GPS trackers over Atmosphere (user/auth, tracker/list, event/subscription)", startNavixy,
 		func(url string) node.LinkConfig {
