@@ -9,10 +9,11 @@ status=0
 while IFS= read -r gofile; do
   dir=$(dirname "$gofile")
   args=$(sed -n 's#^//go:generate go tool msgp ##p' "$gofile")
-  src=$(echo "$args" | sed -n 's/.*-file \([^ ]*\).*/\1/p')
   out=$(echo "$args" | sed -n 's/.*-o \([^ ]*\).*/\1/p')
   mkdir -p "$tmp/$dir"
-  (cd "$dir" && go tool msgp -file "$src" -o "$tmp/$dir/$out" >/dev/null)
+  # Same flags as the go:generate line, output redirected to the scratch dir.
+  # shellcheck disable=SC2046
+  (cd "$dir" && go tool msgp $(echo "$args" | sed "s# -o [^ ]*# -o $tmp/$dir/$out#") >/dev/null)
   for f in "$out" "${out%.go}_test.go"; do
     if ! cmp -s "$dir/$f" "$tmp/$dir/$f"; then
       echo "stale generated file: $dir/$f (run: go generate ./...)" >&2

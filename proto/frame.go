@@ -2,7 +2,7 @@ package proto
 
 import "github.com/tinylib/msgp/msgp"
 
-//go:generate go tool msgp -file frame.go -o frame_gen.go
+//go:generate go tool msgp -io=false -file frame.go -o frame_gen.go
 
 // Bounds applied by every generated decoder to untrusted input: no array or
 // map in a frame may declare more than 1024 elements. Byte and string sizes

@@ -6,7 +6,7 @@ package event
 // whose common fields carry the same names (serial, code, symbology,
 // duration, model), so a page can show both alike.
 
-//go:generate go tool msgp -file cloudscan.go -o cloudscan_gen.go
+//go:generate go tool msgp -io=false -file cloudscan.go -o cloudscan_gen.go
 
 //msgp:limit arrays:1024 maps:256
 

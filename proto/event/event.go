@@ -18,7 +18,7 @@ import (
 	"github.com/tinylib/msgp/msgp"
 )
 
-//go:generate go tool msgp -file event.go -o event_gen.go
+//go:generate go tool msgp -io=false -file event.go -o event_gen.go
 //go:generate go run ./gen
 
 //msgp:limit arrays:1024 maps:256

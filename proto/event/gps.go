@@ -2,7 +2,7 @@ package event
 
 import "strconv"
 
-//go:generate go tool msgp -file gps.go -o gps_gen.go
+//go:generate go tool msgp -io=false -file gps.go -o gps_gen.go
 
 //msgp:limit arrays:1024 maps:256
 

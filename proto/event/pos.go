@@ -1,6 +1,6 @@
 package event
 
-//go:generate go tool msgp -file pos.go -o pos_gen.go
+//go:generate go tool msgp -io=false -file pos.go -o pos_gen.go
 
 //msgp:limit arrays:1024 maps:256
 

@@ -5,7 +5,7 @@ package event
 // meant to be shared by any scanner source (the Insight cloud feed's scans
 // fit Scan, whose Symbology only that feed fills).
 
-//go:generate go tool msgp -file scanner.go -o scanner_gen.go
+//go:generate go tool msgp -io=false -file scanner.go -o scanner_gen.go
 
 //msgp:limit arrays:1024 maps:256
 

@@ -151,24 +151,24 @@ func (m *Memory) Publish(ctx context.Context, tenant string, msg Message) (Posit
 	return Position{Epoch: l.epoch, Offset: e.Offset}, nil
 }
 
-func (l *memLog) push(e *Entry, max int) {
-	if l.n == max {
+func (l *memLog) push(e *Entry, limit int) {
+	switch {
+	case l.n == limit:
 		l.entries[l.head] = e // overwrite the oldest
 		l.head = (l.head + 1) % len(l.entries)
 		return
-	}
-	if l.n == len(l.entries) {
-		// Full ring below max: linearise and grow.
-		grown := make([]*Entry, l.n, min(max, 2*l.n+1))
+	case l.n < len(l.entries):
+		l.entries[(l.head+l.n)%len(l.entries)] = e
+	case l.head == 0 && len(l.entries) < cap(l.entries):
+		l.entries = append(l.entries, e)
+	default:
+		// The ring is full below max: linearise into a larger one.
+		grown := make([]*Entry, l.n, min(limit, max(2*l.n, 64)))
 		for i := range l.n {
 			grown[i] = l.at(i)
 		}
-		l.entries, l.head = grown, 0
-		l.entries = append(l.entries, e)
-		l.n++
-		return
+		l.entries, l.head = append(grown, e), 0
 	}
-	l.entries[(l.head+l.n)%len(l.entries)] = e
 	l.n++
 }
 

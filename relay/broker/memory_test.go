@@ -182,3 +182,22 @@ func TestMemoryFollowFallsBehind(t *testing.T) {
 		t.Fatalf("Follow from a trimmed offset = %v", err)
 	}
 }
+
+// Publishing must not regrow the ring each time: the backing array grows
+// geometrically, so appends are amortised O(1).
+func TestMemoryRingGrowsGeometrically(t *testing.T) {
+	b := NewMemory(MemoryConfig{MaxEntries: 100000})
+	grows := 0
+	last := -1
+	for range 20000 {
+		b.Publish(context.Background(), "t", Message{Channel: "c"})
+		l, _ := b.log("t")
+		if c := cap(l.entries); c != last {
+			grows++
+			last = c
+		}
+	}
+	if grows > 20 {
+		t.Fatalf("backing array reallocated %d times for 20 000 publishes", grows)
+	}
+}
