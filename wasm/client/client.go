@@ -2,7 +2,6 @@ package client
 
 import (
 	"context"
-	"log/slog"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -72,8 +71,19 @@ type Options struct {
 	// called from the client's goroutine (or, for Closed, from Close) and
 	// must not block.
 	OnState func(State, error)
-	// Logger receives the client's logs. Default: discard.
-	Logger *slog.Logger
+	// RawEvents leaves Event.Value nil: events keep only their msgp Data,
+	// for consumers that decode it themselves. The browser bridge does, to
+	// transcode it straight to JavaScript. Default: false, Value is decoded.
+	RawEvents bool
+	// Log, if set, receives the client's log records: a level, a message
+	// and key-value pairs, as log/slog takes them. It is called from the
+	// client's goroutines and must not block. Default: discard. With
+	// log/slog:
+	//
+	//	Log: func(l client.Level, msg string, args ...any) {
+	//		logger.Log(context.Background(), slog.Level(l), msg, args...)
+	//	},
+	Log func(level Level, msg string, args ...any)
 }
 
 // Defaults of Options.
@@ -112,7 +122,7 @@ type Stats struct {
 type Client struct {
 	url  string
 	opts Options
-	log  *slog.Logger
+	log  logger
 
 	// ctx ends when the client is closed; it bounds everything the
 	// client's goroutine does.
@@ -142,6 +152,10 @@ type Client struct {
 	wake    chan struct{}
 	subs    map[uint32]*Subscription
 	nextSub uint32
+	// pokes holds a request to check the link at once (see poke).
+	pokes       chan struct{}
+	pokeTimeout time.Duration
+
 	// epoch is the epoch of the tenant's log the client last heard of;
 	// lastSeen holds, per channel, the greatest offset received in it.
 	epoch    string
@@ -188,11 +202,14 @@ func Dial(ctx context.Context, url string, opts *Options) (*Client, error) {
 
 func newClient(url string, opts *Options) *Client {
 	c := &Client{
-		url:      url,
-		done:     make(chan struct{}),
-		wake:     make(chan struct{}),
-		subs:     make(map[uint32]*Subscription),
-		lastSeen: make(map[string]uint64),
+		url:   url,
+		done:  make(chan struct{}),
+		wake:  make(chan struct{}),
+		pokes: make(chan struct{}, 1),
+
+		pokeTimeout: pokeTimeout,
+		subs:        make(map[uint32]*Subscription),
+		lastSeen:    make(map[string]uint64),
 	}
 	if opts != nil {
 		c.opts = *opts
@@ -209,10 +226,7 @@ func newClient(url string, opts *Options) *Client {
 	if c.opts.CommandTimeout <= 0 {
 		c.opts.CommandTimeout = defaultCommandTimeout
 	}
-	c.log = c.opts.Logger
-	if c.log == nil {
-		c.log = slog.New(slog.DiscardHandler)
-	}
+	c.log = logger{c.opts.Log}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	return c
 }
@@ -276,6 +290,19 @@ func (c *Client) Close() error {
 		}
 	})
 	return nil
+}
+
+// poke asks the client to check its link now rather than at the next
+// ping: connected, it pings at once and drops the link if nothing arrives
+// within pokeTimeout; waiting out a backoff, it dials at once. The browser
+// build calls it when the page comes back online or becomes visible again,
+// when a link may have died unnoticed (a sleeping tab's timers are
+// throttled) or a backoff may be waiting for nothing. It never blocks.
+func (c *Client) poke() {
+	select {
+	case c.pokes <- struct{}{}:
+	default:
+	}
 }
 
 // setState records a change of state and reports it to OnState. Closed is

@@ -43,7 +43,9 @@
 //
 //   - The transport is the browser's WebSocket object through syscall/js
 //     (transport_js.go), not coder/websocket, which would link net/http.
-//     Until that transport lands, Dial in the browser fails.
+//     Writes have no backpressure (the browser queues them), and a close
+//     the browser reports without a close frame (code 1006) is a dropped
+//     link, not a [*CloseError].
 //   - The browser cannot set headers on a WebSocket: the token travels in
 //     the Connect frame, as it does natively.
 //   - Blocking calls (Dial, Subscribe, Command) must not run inside a
@@ -53,6 +55,9 @@
 //     WebSocket message, with every event of that message.
 //   - Browsers report closes without a reliable code on some platforms
 //     (mobile Safari may report none at all); the ping deadline covers
-//     that. Reconnecting on the page's online and visibilitychange events
-//     is the bridge's business.
+//     that. When the page comes back online, or visible, the client checks
+//     its link at once: connected, it pings and drops the link if nothing
+//     arrives within 5 s; waiting out a backoff, it dials at once.
+//   - Options.Log replaces a *slog.Logger, which would cost the wasm build
+//     some 60 KB of gzip; adapt one in a line (see Options.Log).
 package client

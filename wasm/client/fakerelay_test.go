@@ -215,12 +215,15 @@ func recv[T any](t *testing.T, ch <-chan T, what string) T {
 	}
 }
 
-// testLogger logs to stderr with FIELDRELAY_TEST_LOG=1, else nowhere.
-func testLogger() *slog.Logger {
+// testLog logs to stderr with FIELDRELAY_TEST_LOG=1, else nowhere.
+func testLog() func(Level, string, ...any) {
 	if os.Getenv("FIELDRELAY_TEST_LOG") == "" {
 		return nil
 	}
-	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	l := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	return func(level Level, msg string, args ...any) {
+		l.Log(context.Background(), slog.Level(level), msg, args...)
+	}
 }
 
 // testOptions are quick to reconnect.
@@ -230,7 +233,7 @@ func testOptions() *Options {
 		Name:       "test",
 		MinBackoff: time.Millisecond,
 		MaxBackoff: 20 * time.Millisecond,
-		Logger:     testLogger(),
+		Log:        testLog(),
 	}
 }
 

@@ -63,7 +63,7 @@ func (c *Client) handle(cn *conn, msg []byte) error {
 	in := cn.in[:0]
 	derr := proto.DecodeAll(msg, func(f proto.Frame) error {
 		it := incoming{f: f}
-		if ev, ok := f.(*proto.Event); ok {
+		if ev, ok := f.(*proto.Event); ok && !c.opts.RawEvents {
 			// Unknown kinds keep their raw bytes, with a nil Value.
 			it.v, _ = event.Decode(ev.Kind, ev.Data)
 		}

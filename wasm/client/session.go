@@ -1,11 +1,9 @@
 package client
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"math/rand/v2"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -26,6 +24,7 @@ type conn struct {
 	maxMsg   int           // Limits.MaxMessage, 0 if none
 	req      atomic.Uint32 // last request id used
 	lastRecv atomic.Int64  // Unix ns of the last message read, or of the end of its handling
+	reads    atomic.Uint64 // messages read
 	busy     atomic.Bool   // the read loop is handling a message, not reading
 	dead     atomic.Bool   // keepalive dropped the link
 
@@ -114,6 +113,7 @@ func (cn *conn) failPendingLocked(err error) {
 // loop, and reconnects with backoff until the client is closed.
 func (c *Client) run(first chan<- error) {
 	defer close(c.done)
+	defer watchPage(c.poke)()
 	signaled := false
 	signal := func(err error) {
 		if !signaled {
@@ -151,7 +151,7 @@ func (c *Client) run(first chan<- error) {
 		d := c.backoff(attempt)
 		attempt++
 		c.log.Debug("fieldrelay: reconnecting", "attempt", attempt, "in", d)
-		if !sleep(c.ctx, d) {
+		if !c.backoffSleep(d) {
 			return
 		}
 		c.setState(Connecting, nil)
@@ -190,6 +190,21 @@ func sleep(ctx context.Context, d time.Duration) bool {
 	}
 }
 
+// backoffSleep waits for d, or less if poked, and reports whether the
+// client is still running.
+func (c *Client) backoffSleep(d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-c.pokes:
+		c.log.Debug("fieldrelay: poked, reconnecting now")
+	case <-c.ctx.Done():
+		return false
+	}
+	return true
+}
+
 // session runs one connection: dial, Connect, Connected, resubscribe, read
 // loop. It calls connected once the relay accepted the connection, reports
 // whether it did, and returns why the connection ended.
@@ -226,7 +241,7 @@ func (c *Client) session(connected func()) (bool, error) {
 	for _, s := range c.subs {
 		subs = append(subs, s)
 	}
-	slices.SortFunc(subs, func(a, b *Subscription) int { return cmp.Compare(a.id, b.id) })
+	sortByID(subs)
 	resub := make([]proto.Frame, len(subs))
 	for i, s := range subs {
 		resub[i] = c.subscribeFrameLocked(cn, s)
@@ -270,6 +285,17 @@ func (c *Client) session(connected func()) (bool, error) {
 	c.wakeLocked()
 	c.mu.Unlock()
 	return true, err
+}
+
+// sortByID sorts subscriptions by id. An insertion sort: there are few,
+// and slices.SortFunc would add its generic sorting code, some 20 KB, to
+// the WebAssembly build.
+func sortByID(subs []*Subscription) {
+	for i := 1; i < len(subs); i++ {
+		for j := i; j > 0 && subs[j].id < subs[j-1].id; j-- {
+			subs[j], subs[j-1] = subs[j-1], subs[j]
+		}
+	}
 }
 
 // handshake dials and exchanges Connect and Connected. It returns the
@@ -346,6 +372,7 @@ func (c *Client) readLoop(cn *conn) error {
 		if err != nil {
 			return c.linkError(cn, err)
 		}
+		cn.reads.Add(1)
 		cn.lastRecv.Store(time.Now().UnixNano())
 		if err := c.handle(cn, msg); err != nil {
 			return err
@@ -375,20 +402,31 @@ func (c *Client) linkError(cn *conn, err error) error {
 func (c *Client) keepalive(cn *conn) {
 	defer cn.wg.Done()
 	iv := cn.ping
+	// A poke asks for a Ping now and gives the relay probeWait, not two
+	// intervals, to show the link is alive.
+	probeWait := min(iv, c.pokeTimeout)
 	timer := time.NewTimer(iv)
 	defer timer.Stop()
 	nextPing := time.Now().Add(iv)
+	var probe time.Time // when the last poke's Ping went out, until answered
+	var probeReads uint64
 	for {
 		select {
 		case <-cn.ctx.Done():
 			return
 		case <-timer.C:
+		case <-c.pokes:
+			probe, probeReads = time.Now(), cn.reads.Load()
+			nextPing = probe
 		}
 		now := time.Now()
 		last := time.Unix(0, cn.lastRecv.Load())
+		if !probe.IsZero() && cn.reads.Load() != probeReads {
+			probe = time.Time{} // something arrived since
+		}
 		// While the read loop is handling a message (maybe blocked on a
 		// full Events channel) silence is ours, not the relay's.
-		if !cn.busy.Load() && now.Sub(last) >= 2*iv {
+		if !cn.busy.Load() && (now.Sub(last) >= 2*iv || !probe.IsZero() && now.Sub(probe) >= probeWait) {
 			c.log.Warn("fieldrelay: link dead, nothing read", "for", now.Sub(last).Round(time.Millisecond))
 			cn.dead.Store(true)
 			cn.t.CloseNow()
@@ -405,9 +443,17 @@ func (c *Client) keepalive(cn *conn) {
 		if d := last.Add(2 * iv).Sub(now); d > 0 && d < wait {
 			wait = d
 		}
+		if !probe.IsZero() {
+			wait = min(wait, max(probe.Add(probeWait).Sub(now), time.Millisecond))
+		}
 		timer.Reset(wait)
 	}
 }
+
+// pokeTimeout bounds the wait for any message after a poke's Ping (and
+// the ping interval bounds it too). A variable for tests; a client reads it
+// once, when it is made.
+var pokeTimeout = 5 * time.Second
 
 // refresh replaces the connection's token before it expires: at 80% of
 // its remaining lifetime and at least a second before.

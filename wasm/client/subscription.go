@@ -33,7 +33,8 @@ type Event struct {
 	// Data is the msgp encoding of the typed event. It is shared by every
 	// subscription the event is delivered to: do not modify it.
 	Data []byte
-	// Value is Data decoded, or nil if this version does not know Kind.
+	// Value is Data decoded, or nil if this version does not know Kind
+	// (or Options.RawEvents is set).
 	Value event.Event
 	// Latest marks the last known value of a state channel, sent on
 	// subscribe when SubscribeOptions.Latest asked for it. It may be older
@@ -343,6 +344,12 @@ func (s *Subscription) Position() Position {
 	defer s.hmu.Unlock()
 	return s.handed
 }
+
+// Done returns a channel that is closed when the subscription ends: by
+// Unsubscribe, by Client.Close, or by the relay refusing it on a reconnect
+// (see Err). With SubscribeOptions.OnEvents it is how a subscriber learns
+// of the end.
+func (s *Subscription) Done() <-chan struct{} { return s.done }
 
 // Pattern returns the subscription's pattern.
 func (s *Subscription) Pattern() string { return s.pattern }

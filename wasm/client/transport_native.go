@@ -60,3 +60,7 @@ func (t *wsTransport) Close(code codes.Code, reason string) error {
 func (t *wsTransport) CloseNow() error { return t.c.CloseNow() }
 
 func (t *wsTransport) Subprotocol() string { return t.c.Subprotocol() }
+
+// watchPage is the browser build's hook for page events (see poke); a
+// native client has no page to watch.
+func watchPage(poke func()) (stop func()) { return func() {} }

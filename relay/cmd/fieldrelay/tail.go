@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"strconv"
 	"strings"
 	"sync"
@@ -51,7 +52,8 @@ Reconnects by itself and recovers what it missed; subscription confirmations
 	if err != nil {
 		return err
 	}
-	c, err := client.Dial(ctx, *url, &client.Options{Token: *token, Name: "fieldrelay-tail", Logger: log})
+	c, err := client.Dial(ctx, *url, &client.Options{Token: *token, Name: "fieldrelay-tail",
+		Log: func(l client.Level, msg string, args ...any) { log.Log(ctx, slog.Level(l), msg, args...) }})
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,515 @@
+package batch
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"math"
+	"math/rand/v2"
+	"os"
+	"reflect"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/tinylib/msgp/msgp"
+
+	"github.com/fieldrelay/fieldrelay/proto/event"
+	"github.com/fieldrelay/fieldrelay/wasm/client"
+)
+
+// row is one decoded row of a batch.
+type row struct {
+	channel, epoch, kind string
+	offset, prev         float64
+	flags                float64
+	value                any
+	data                 []byte // the raw msgpack of a row without value
+}
+
+// decodeBatch parses a batch as the JavaScript side does, with []byte pairs
+// replaced by their bytes as Base64 strings (what encoding/json writes).
+func decodeBatch(t *testing.T, text, bytes []byte) []row {
+	t.Helper()
+	var rows [][]any
+	if err := json.Unmarshal(text, &rows); err != nil {
+		t.Fatalf("batch is not JSON: %v\n%s", err, text)
+	}
+	paths := Paths()
+	var out []row
+	for _, r := range rows {
+		if len(r) != 7 && len(r) != 8 {
+			t.Fatalf("row of %d elements: %v", len(r), r)
+		}
+		x := row{channel: r[0].(string), epoch: r[1].(string), offset: r[2].(float64), prev: r[3].(float64),
+			kind: r[4].(string), flags: r[5].(float64), value: r[6]}
+		if x.value == nil {
+			pair := r[7].([]any)
+			x.data = bytes[int(pair[0].(float64)):int(pair[1].(float64))]
+		} else {
+			for _, p := range paths[x.kind] {
+				x.value = fixBytes(t, x.value, p, bytes)
+			}
+		}
+		out = append(out, x)
+	}
+	return out
+}
+
+func fixBytes(t *testing.T, v any, path []string, bytes []byte) any {
+	if len(path) == 0 {
+		pair, ok := v.([]any)
+		if !ok || len(pair) != 2 {
+			t.Fatalf("not a bytes pair: %#v", v)
+		}
+		return base64.StdEncoding.EncodeToString(bytes[int(pair[0].(float64)):int(pair[1].(float64))])
+	}
+	switch x := v.(type) {
+	case map[string]any:
+		if path[0] == "*" {
+			for k := range x {
+				x[k] = fixBytes(t, x[k], path[1:], bytes)
+			}
+		} else if e, ok := x[path[0]]; ok && e != nil {
+			x[path[0]] = fixBytes(t, e, path[1:], bytes)
+		}
+	case []any:
+		if path[0] != "*" {
+			t.Fatalf("path %v into an array", path)
+		}
+		for i := range x {
+			x[i] = fixBytes(t, x[i], path[1:], bytes)
+		}
+	}
+	return v
+}
+
+// typedJSON is what the Go client's typed decoding and encoding/json make
+// of data: the reference the transcoding must match.
+func typedJSON(t *testing.T, kind string, data []byte) (any, bool) {
+	t.Helper()
+	ev, err := event.Decode(kind, data)
+	if err != nil {
+		return nil, false
+	}
+	b, err := json.Marshal(ev)
+	if err != nil {
+		t.Fatalf("encoding/json: %v", err)
+	}
+	var v any
+	if err := json.Unmarshal(b, &v); err != nil {
+		t.Fatal(err)
+	}
+	return v, true
+}
+
+// same compares a transcoded value with encoding/json's, where null (a nil
+// slice, map or []byte) and [], {} or no bytes are the same.
+func same(got, want any) bool {
+	switch w := want.(type) {
+	case nil:
+		switch g := got.(type) {
+		case nil:
+			return true
+		case []any:
+			return len(g) == 0
+		case map[string]any:
+			return len(g) == 0
+		case string: // an empty bytes pair
+			return g == ""
+		}
+		return false
+	case map[string]any:
+		g, ok := got.(map[string]any)
+		if !ok || len(g) != len(w) {
+			return false
+		}
+		for k, wv := range w {
+			gv, ok := g[k]
+			if !ok || !same(gv, wv) {
+				return false
+			}
+		}
+		return true
+	case []any:
+		g, ok := got.([]any)
+		if !ok || len(g) != len(w) {
+			return false
+		}
+		for i := range w {
+			if !same(g[i], w[i]) {
+				return false
+			}
+		}
+		return true
+	}
+	return reflect.DeepEqual(got, want)
+}
+
+// fill sets v to random contents: every kind of value an event can hold,
+// strings with quotes, control characters and invalid UTF-8, floats with
+// long fractions, extreme integers, nil and empty slices and maps.
+func fill(r *rand.Rand, v reflect.Value, depth int) {
+	switch v.Kind() {
+	case reflect.Bool:
+		v.SetBool(r.IntN(2) == 1)
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		bits := v.Type().Bits()
+		switch r.IntN(4) {
+		case 0:
+			v.SetInt(0)
+		case 1:
+			v.SetInt(int64(r.IntN(128)))
+		case 2:
+			v.SetInt(-1 << (bits - 1))
+		default:
+			v.SetInt(r.Int64() >> (64 - bits))
+		}
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		bits := v.Type().Bits()
+		switch r.IntN(4) {
+		case 0:
+			v.SetUint(0)
+		case 1:
+			v.SetUint(uint64(r.IntN(128)))
+		default:
+			v.SetUint(r.Uint64() >> (64 - bits))
+		}
+	case reflect.Float32, reflect.Float64:
+		var f float64
+		switch r.IntN(6) {
+		case 0:
+			f = 0
+		case 1:
+			f = float64(r.IntN(2000)-1000) / 10 // 7.5, -71.3
+		case 2:
+			f = float64(r.IntN(1_000_000)) / 1000 // 868.125
+		case 3:
+			f = r.NormFloat64() * math.Pow(10, float64(r.IntN(40)-20))
+		case 4:
+			f = math.Float64frombits(r.Uint64()&^(0x7ff<<52) | uint64(r.IntN(2046)+1)<<52)
+		default:
+			f = 0.1 + 0.2
+		}
+		if v.Kind() == reflect.Float32 && math.Abs(f) > math.MaxFloat32 {
+			f = 1.5
+		}
+		v.SetFloat(f)
+	case reflect.String:
+		v.SetString(randString(r))
+	case reflect.Slice:
+		if v.Type().Elem().Kind() == reflect.Uint8 {
+			if r.IntN(4) > 0 {
+				b := make([]byte, r.IntN(40))
+				for i := range b {
+					b[i] = byte(r.IntN(256))
+				}
+				v.SetBytes(b)
+			}
+			return
+		}
+		if depth > 3 || r.IntN(4) == 0 {
+			return // nil
+		}
+		n := r.IntN(4)
+		s := reflect.MakeSlice(v.Type(), n, n)
+		for i := range n {
+			fill(r, s.Index(i), depth+1)
+		}
+		v.Set(s)
+	case reflect.Array:
+		for i := range v.Len() {
+			fill(r, v.Index(i), depth+1)
+		}
+	case reflect.Map:
+		if depth > 3 || r.IntN(4) == 0 {
+			return
+		}
+		m := reflect.MakeMap(v.Type())
+		for range r.IntN(4) {
+			k := reflect.New(v.Type().Key()).Elem()
+			fill(r, k, depth+1)
+			e := reflect.New(v.Type().Elem()).Elem()
+			fill(r, e, depth+1)
+			m.SetMapIndex(k, e)
+		}
+		v.Set(m)
+	case reflect.Pointer:
+		if r.IntN(3) > 0 {
+			p := reflect.New(v.Type().Elem())
+			fill(r, p.Elem(), depth+1)
+			v.Set(p)
+		}
+	case reflect.Struct:
+		for i := range v.NumField() {
+			if v.Type().Field(i).IsExported() {
+				fill(r, v.Field(i), depth+1)
+			}
+		}
+	case reflect.Interface:
+		if x := randDynamic(r, depth); x != nil {
+			v.Set(reflect.ValueOf(x))
+		}
+	}
+}
+
+// randDynamic is a free-form value as msgp decodes one from JSON.
+func randDynamic(r *rand.Rand, depth int) any {
+	k := r.IntN(8)
+	if depth > 4 && k >= 6 {
+		k = 0
+	}
+	switch k {
+	case 0:
+		return nil
+	case 1:
+		return r.IntN(2) == 1
+	case 2:
+		return r.Int64() >> r.IntN(64)
+	case 3:
+		return float64(r.IntN(100000)) / 100
+	case 4, 5:
+		return randString(r)
+	case 6:
+		s := make([]any, r.IntN(3))
+		for i := range s {
+			s[i] = randDynamic(r, depth+1)
+		}
+		return s
+	}
+	m := map[string]any{}
+	for range r.IntN(3) {
+		m[randString(r)] = randDynamic(r, depth+1)
+	}
+	return m
+}
+
+func randString(r *rand.Rand) string {
+	pieces := []string{"", "a", "lora/70b3d57e/up", `"`, `\`, "\n", "\x00", "\x1f", "é", "😀", "\xff", "\xe2\x82", "\u2028", "</script>"}
+	var b strings.Builder
+	for range r.IntN(5) {
+		b.WriteString(pieces[r.IntN(len(pieces))])
+	}
+	return b.String()
+}
+
+func TestTranscodeEveryKind(t *testing.T) {
+	kinds := event.Kinds()
+	slices.Sort(kinds)
+	if len(kinds) == 0 {
+		t.Fatal("no event kinds")
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	for _, kind := range kinds {
+		t.Run(kind, func(t *testing.T) {
+			for i := range 300 {
+				ev := event.New(kind)
+				fill(r, reflect.ValueOf(ev).Elem(), 0)
+				data, err := ev.MarshalMsg(nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want, ok := typedJSON(t, kind, data)
+				if !ok {
+					t.Fatalf("msgp cannot decode what it encoded: %+v", ev)
+				}
+				var w Writer
+				w.Add(&client.Event{Channel: "c/" + kind, Position: client.Position{Epoch: "e", Offset: uint64(i + 1)},
+					Prev: uint64(i), Kind: kind, Data: data, Latest: i%2 == 0, Replayed: i%3 == 0})
+				rows := decodeBatch(t, w.Close(), w.Bytes)
+				got := rows[0]
+				if got.value == nil {
+					t.Fatalf("not transcoded: %+v", ev)
+				}
+				if !same(got.value, want) {
+					gb, _ := json.Marshal(got.value)
+					wb, _ := json.Marshal(want)
+					t.Fatalf("transcoded\n%s\nwant (msgp + encoding/json)\n%s", gb, wb)
+				}
+				flags := float64(0)
+				if i%2 == 0 {
+					flags++
+				}
+				if i%3 == 0 {
+					flags += 2
+				}
+				if got.channel != "c/"+kind || got.epoch != "e" || got.offset != float64(i+1) || got.prev != float64(i) || got.kind != kind || got.flags != flags {
+					t.Fatalf("row header %+v", got)
+				}
+			}
+		})
+	}
+}
+
+// TestTranscodeMutated feeds corrupted events: whatever msgp's decoder
+// accepts must transcode to the same value, and anything else must give
+// valid JSON, with the raw msgpack when it cannot be transcoded.
+func TestTranscodeMutated(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	kinds := event.Kinds()
+	slices.Sort(kinds)
+	accepted, refused := 0, 0
+	for i := range 20000 {
+		kind := kinds[i%len(kinds)]
+		ev := event.New(kind)
+		fill(r, reflect.ValueOf(ev).Elem(), 0)
+		data, _ := ev.MarshalMsg(nil)
+		switch r.IntN(3) {
+		case 0:
+			data = data[:r.IntN(len(data)+1)]
+		default:
+			for range 1 + r.IntN(3) {
+				data[r.IntN(len(data))] = byte(r.IntN(256))
+			}
+		}
+		var w Writer
+		w.Add(&client.Event{Channel: "c", Kind: kind, Data: data})
+		rows := decodeBatch(t, w.Close(), w.Bytes)
+		want, ok := typedJSON(t, kind, data)
+		switch {
+		case ok && rows[0].value == nil:
+			t.Fatalf("%s: msgp decodes % x, the transcoding refused it", kind, data)
+		case ok && !same(rows[0].value, want):
+			gb, _ := json.Marshal(rows[0].value)
+			wb, _ := json.Marshal(want)
+			t.Fatalf("%s: % x transcoded\n%s\nwant\n%s", kind, data, gb, wb)
+		case rows[0].value == nil && string(rows[0].data) != string(data):
+			t.Fatalf("%s: raw data not kept", kind)
+		}
+		if ok {
+			accepted++
+		} else {
+			refused++
+		}
+	}
+	t.Logf("%d mutated events decodable, %d not", accepted, refused)
+}
+
+func TestUnknownKind(t *testing.T) {
+	var w Writer
+	w.Add(&client.Event{Channel: "x/y", Position: client.Position{Epoch: "e", Offset: 9}, Kind: "future.kind", Data: msgp.AppendMapHeader(nil, 0)})
+	rows := decodeBatch(t, w.Close(), w.Bytes)
+	if rows[0].value != nil || string(rows[0].data) != "\x80" {
+		t.Fatalf("row %+v, want no value and the raw msgpack", rows[0])
+	}
+}
+
+func TestEmptyBatch(t *testing.T) {
+	var w Writer
+	if got := string(w.Close()); got != "[]" {
+		t.Fatalf("empty batch %q", got)
+	}
+	w.Reset()
+	w.Add(&client.Event{Kind: "k"})
+	w.Add(&client.Event{Kind: "k"})
+	rows := decodeBatch(t, w.Close(), w.Bytes)
+	if len(rows) != 2 || w.Len() != 2 {
+		t.Fatalf("%d rows", len(rows))
+	}
+}
+
+func TestPaths(t *testing.T) {
+	p := Paths()
+	if got := p[event.KindUplink]; !reflect.DeepEqual(got, [][]string{{"meta", "raw"}, {"payload"}}) {
+		t.Errorf("uplink paths %v", got)
+	}
+	for _, kind := range event.Kinds() {
+		if !slices.ContainsFunc(p[kind], func(path []string) bool { return slices.Equal(path, []string{"meta", "raw"}) }) {
+			t.Errorf("%s: no meta.raw among %v", kind, p[kind])
+		}
+	}
+	type inner struct {
+		B []byte `json:"b"`
+	}
+	type outer struct {
+		L []inner           `json:"l"`
+		M map[string][]byte `json:"m"`
+		P *inner            `json:"p"`
+		S []string          `json:"s"`
+	}
+	want := [][]string{{"l", "*", "b"}, {"m", "*"}, {"p", "b"}}
+	if got := BytesPaths(reflect.TypeFor[outer]()); !reflect.DeepEqual(got, want) {
+		t.Errorf("BytesPaths = %v, want %v", got, want)
+	}
+}
+
+func TestValue(t *testing.T) {
+	data, _ := (&event.DownlinkResult{Reference: "r-1"}).MarshalMsg(nil)
+	var w Writer
+	if err := w.Value(reflect.TypeFor[event.DownlinkResult](), data); err != nil {
+		t.Fatal(err)
+	}
+	if got := string(w.Text); got != `{"reference":"r-1"}` {
+		t.Fatalf("Value = %s", got)
+	}
+	if err := w.Value(reflect.TypeFor[event.DownlinkResult](), []byte{0x93}); err == nil {
+		t.Fatal("Value accepted an array for a struct")
+	}
+}
+
+func TestAppendFloat(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	check := func(f float64) {
+		b := appendFloat(nil, f, 64)
+		var back float64
+		if err := json.Unmarshal(b, &back); err != nil || back != f {
+			t.Fatalf("appendFloat(%v) = %s, reads back as %v (%v)", f, b, back, err)
+		}
+	}
+	for _, f := range []float64{0, 1, -1, 7.5, 868.1, 868.125, -71, 0.1, 0.30000000000000004, 1e-7, 123456.789012, 1e15, 1e300, -5e-324, 999999999999999.9} {
+		check(f)
+	}
+	for range 200000 {
+		switch r.IntN(3) {
+		case 0:
+			check(float64(r.Int64N(1e12)-5e11) / math.Pow(10, float64(r.IntN(8))))
+		case 1:
+			check(r.NormFloat64() * math.Pow(10, float64(r.IntN(30)-15)))
+		default:
+			check(math.Float64frombits(r.Uint64()&^(0x7ff<<52) | uint64(r.IntN(2046)+1)<<52))
+		}
+	}
+	for _, f := range []float64{math.NaN(), math.Inf(1), math.Inf(-1)} {
+		if got := string(appendFloat(nil, f, 64)); got != "null" {
+			t.Errorf("appendFloat(%v) = %s", f, got)
+		}
+	}
+}
+
+// TestJSConstants checks the Kinds and Commands of the npm package against
+// package event: every event kind has a constant, every command constant
+// is a command kind.
+func TestJSConstants(t *testing.T) {
+	src, err := os.ReadFile("../../../../jsbindings/src/index.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	block := func(name string) []string {
+		_, rest, ok := strings.Cut(string(src), "export const "+name+" = Object.freeze({")
+		body, _, ok2 := strings.Cut(rest, "});")
+		if !ok || !ok2 {
+			t.Fatalf("no %s in index.js", name)
+		}
+		var values []string
+		for _, m := range regexp.MustCompile(`: '([^']+)'`).FindAllStringSubmatch(body, -1) {
+			values = append(values, m[1])
+		}
+		return values
+	}
+	kinds := block("Kinds")
+	for _, k := range event.Kinds() {
+		if !slices.Contains(kinds, k) {
+			t.Errorf("event kind %q has no constant in Kinds (jsbindings/src/index.js and index.d.ts)", k)
+		}
+	}
+	for _, k := range kinds {
+		if event.New(k) == nil {
+			t.Errorf("Kinds has %q, which package event does not know", k)
+		}
+	}
+	for _, k := range block("Commands") {
+		if event.NewCommand(k) == nil {
+			t.Errorf("Commands has %q, which package event does not know", k)
+		}
+	}
+}
