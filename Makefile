@@ -1,5 +1,5 @@
 # fieldrelay — the two commands a newcomer needs:
-#   make run    the relay with every simulator (and the demo page) on 127.0.0.1
+#   make run    the relay with every simulator and the demo page on 127.0.0.1
 #   make test   every test: generated code, lint for both targets, the race-
 #               enabled suite over real loopback sockets, and a bounded fuzz run
 SHELL := /bin/bash
@@ -8,12 +8,16 @@ FUZZTIME ?= 10s
 # Packages the edge (Workers) deployment hosts in GOOS=js: they must build there.
 WASM_PKGS := ./proto/... ./relay/hub ./relay/broker ./relay/auth ./wasm/...
 
-.PHONY: run test generate check-generated lint vet-wasm build-wasm-core unit fuzz bench clean
+.PHONY: run web test generate check-generated lint build-wasm-core unit browser fuzz bench clean
 
-run:
+run: web
 	$(GO) run ./relay/cmd/fieldrelay serve --dev
 
-test: check-generated lint build-wasm-core unit fuzz
+# The browser library (wasm + npm package) and the demo, into build/web.
+web:
+	bash .ci/build-web.sh
+
+test: check-generated lint build-wasm-core unit browser fuzz
 
 generate:
 	$(GO) generate ./...
@@ -33,6 +37,13 @@ build-wasm-core:
 
 unit:
 	$(GO) test -race -count=1 -timeout 15m ./...
+
+# The npm package and the demo page in headless Chromium, and the wasm size.
+# Installs Debian's chromium and the npm packages when missing.
+browser:
+	bash .ci/install-browser.sh
+	bash .ci/build-web.sh
+	node --test --test-concurrency=1 jsbindings/test/ demo/test/
 
 # Every fuzz target runs for FUZZTIME on top of its committed corpus.
 fuzz:
