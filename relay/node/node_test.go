@@ -17,6 +17,7 @@ import (
 	"github.com/fieldrelay/fieldrelay/proto/event"
 	"github.com/fieldrelay/fieldrelay/proto/resiot"
 	"github.com/fieldrelay/fieldrelay/relay/auth"
+	"github.com/fieldrelay/fieldrelay/relay/connector/resiotconn"
 	"github.com/fieldrelay/fieldrelay/relay/sim/resiotsim"
 	"github.com/fieldrelay/fieldrelay/wasm/client"
 )
@@ -89,7 +90,23 @@ func start(t *testing.T, history History) *env {
 	if err := sim.WaitClients(wctx, 1); err != nil {
 		t.Fatalf("relay did not connect to the simulator: %v", err)
 	}
-	return &env{t: t, sim: sim, node: n, proxy: p}
+	e := &env{t: t, sim: sim, node: n, proxy: p}
+	e.linkUp()
+	return e
+}
+
+// linkUp waits until the relay's side of the upstream link reports
+// connected (the simulator may see the connection a moment earlier).
+func (e *env) linkUp() {
+	e.t.Helper()
+	l := e.node.Links.Links("acme")[0].(*resiotconn.Link)
+	deadline := time.Now().Add(10 * time.Second)
+	for l.Status().State != event.LinkConnected {
+		if time.Now().After(deadline) {
+			e.t.Fatalf("link state %q, want connected", l.Status().State)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
 }
 
 func (e *env) dial(tenant string, opts *client.Options) *client.Client {

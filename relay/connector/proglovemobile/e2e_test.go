@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"net/http/httptest"
 	"os"
@@ -288,6 +289,20 @@ func TestScannerStatesRetainedAndReconciled(t *testing.T) {
 	e := start(t, proglovesim.Config{}, nil)
 	c := e.dial()
 	e.ready(c)
+	// The derived states follow the gateway_state event into the log; wait
+	// for both before subscribing, so they are what Latest returns.
+	deadline := time.Now().Add(patience)
+	for {
+		n := 0
+		e.broker.Latest(context.Background(), "acme", "scanner/+/state", math.MaxUint64, func(*broker.Entry) error { n++; return nil })
+		if n >= 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d scanner states retained, want 2", n)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 
 	// The first gateway_state! answer made both scanners known.
 	states := subscribe(t, c, "scanner/+/state", true)
