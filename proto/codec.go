@@ -137,7 +137,27 @@ func DecodeFrame(b []byte) (Frame, []byte, error) {
 	if err != nil {
 		return nil, b, fmt.Errorf("%w: %s: %v", ErrMalformed, t, err)
 	}
+	normalize(f)
 	return f, rest, nil
+}
+
+// normalize gives each frame one in-memory form per wire meaning: an empty
+// raw field (absent, msgpack nil, or a key repeated with nil last) is nil.
+func normalize(f Frame) {
+	switch f := f.(type) {
+	case *Event:
+		if len(f.Data) == 0 {
+			f.Data = nil
+		}
+	case *Reply:
+		if len(f.Data) == 0 {
+			f.Data = nil
+		}
+	case *Command:
+		if len(f.Body) == 0 {
+			f.Body = nil
+		}
+	}
 }
 
 // DecodeAll decodes every frame of one WebSocket message.
