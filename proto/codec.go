@@ -1,10 +1,11 @@
 package proto
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/tinylib/msgp/msgp"
+
+	"github.com/fieldrelay/fieldrelay/proto/wire"
 )
 
 // Frame is implemented by every frame type of this package.
@@ -17,9 +18,11 @@ type Frame interface {
 
 // Errors returned by DecodeFrame. Both mean the peer does not speak this
 // protocol (version); the relay closes with codes.ProtocolError.
+// They are package wire's, so that a caller can test for them whichever
+// codec decoded.
 var (
-	ErrMalformed   = errors.New("proto: malformed frame")
-	ErrUnknownType = errors.New("proto: unknown frame type")
+	ErrMalformed   = wire.ErrMalformed
+	ErrUnknownType = wire.ErrUnknownType
 )
 
 func (*Connect) FrameType() Type     { return TypeConnect }
@@ -34,37 +37,6 @@ func (*Event) FrameType() Type       { return TypeEvent }
 func (*Reply) FrameType() Type       { return TypeReply }
 func (*Pong) FrameType() Type        { return TypePong }
 func (*Disconnect) FrameType() Type  { return TypeDisconnect }
-
-// String names the type as docs/protocol.md does.
-func (t Type) String() string {
-	switch t {
-	case TypeConnect:
-		return "connect"
-	case TypeSubscribe:
-		return "subscribe"
-	case TypeUnsubscribe:
-		return "unsubscribe"
-	case TypeCommand:
-		return "command"
-	case TypeRefresh:
-		return "refresh"
-	case TypePing:
-		return "ping"
-	case TypeConnected:
-		return "connected"
-	case TypeSubscribed:
-		return "subscribed"
-	case TypeEvent:
-		return "event"
-	case TypeReply:
-		return "reply"
-	case TypePong:
-		return "pong"
-	case TypeDisconnect:
-		return "disconnect"
-	}
-	return fmt.Sprintf("type(%d)", uint8(t))
-}
 
 // New returns a zero frame of type t, or nil if t is unknown.
 func New(t Type) Frame {

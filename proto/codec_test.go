@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/fieldrelay/fieldrelay/proto/event"
+	"github.com/fieldrelay/fieldrelay/proto/wire"
 )
 
 func sampleFrames(t testing.TB) []Frame {
@@ -190,6 +191,28 @@ func BenchmarkEventFrame(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			if err := json.Unmarshal(jenc, &e); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	// The clients' decoder (package wire, zero-copy) against msgp's.
+	b.Run("clientdecode/wire", func(b *testing.B) {
+		var e wire.Event
+		b.ReportAllocs()
+		for b.Loop() {
+			_, body, _ := wire.PeekType(enc)
+			e = wire.Event{}
+			if _, err := wire.DecodeBody(&e, body); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("clientdecode/msgp", func(b *testing.B) {
+		var e Event
+		b.ReportAllocs()
+		for b.Loop() {
+			_, body, _ := PeekType(enc)
+			if _, err := e.UnmarshalMsg(body); err != nil {
 				b.Fatal(err)
 			}
 		}

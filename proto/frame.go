@@ -1,6 +1,10 @@
 package proto
 
-import "github.com/tinylib/msgp/msgp"
+import (
+	"github.com/tinylib/msgp/msgp"
+
+	"github.com/fieldrelay/fieldrelay/proto/wire"
+)
 
 //go:generate go tool msgp -io=false -file frame.go -o frame_gen.go
 
@@ -8,29 +12,31 @@ import "github.com/tinylib/msgp/msgp"
 // map in a frame may declare more than 1024 elements. Byte and string sizes
 // are bounded by the WebSocket read limit of the connection.
 //msgp:limit arrays:1024 maps:1024
+//msgp:ignore Type
 
 // Subprotocol is the WebSocket subprotocol token of this protocol version.
-const Subprotocol = "fieldrelay.v1+msgpack"
+const Subprotocol = wire.Subprotocol
 
 // Type identifies a frame. Client → relay types are below 16, relay →
-// client types are 16 and above.
-type Type uint8
+// client types are 16 and above. Package wire defines the numbers; both
+// codecs share them.
+type Type = wire.Type
 
 // Frame types.
 const (
-	TypeConnect     Type = 1
-	TypeSubscribe   Type = 2
-	TypeUnsubscribe Type = 3
-	TypeCommand     Type = 4
-	TypeRefresh     Type = 5
-	TypePing        Type = 6
+	TypeConnect     = wire.TypeConnect
+	TypeSubscribe   = wire.TypeSubscribe
+	TypeUnsubscribe = wire.TypeUnsubscribe
+	TypeCommand     = wire.TypeCommand
+	TypeRefresh     = wire.TypeRefresh
+	TypePing        = wire.TypePing
 
-	TypeConnected  Type = 16
-	TypeSubscribed Type = 17
-	TypeEvent      Type = 18
-	TypeReply      Type = 19
-	TypePong       Type = 20
-	TypeDisconnect Type = 21
+	TypeConnected  = wire.TypeConnected
+	TypeSubscribed = wire.TypeSubscribed
+	TypeEvent      = wire.TypeEvent
+	TypeReply      = wire.TypeReply
+	TypePong       = wire.TypePong
+	TypeDisconnect = wire.TypeDisconnect
 )
 
 // Connect must be the first frame a client sends. The relay answers with
@@ -150,7 +156,7 @@ type Reply struct {
 	Req     uint32   `msg:"r"`
 	Code    uint16   `msg:"c"`
 	Message string   `msg:"m,omitempty"`
-	Data    msgp.Raw `msg:"d,omitempty"`
+	Data    msgp.Raw `msg:"d"` // msgp writes nil when empty
 }
 
 // Disconnect precedes a close by the relay; it carries the same code as the

@@ -4,8 +4,8 @@ import (
 	"errors"
 	"strconv"
 
-	"github.com/fieldrelay/fieldrelay/proto"
 	"github.com/fieldrelay/fieldrelay/proto/codes"
+	"github.com/fieldrelay/fieldrelay/proto/wire"
 )
 
 // ErrClosed is returned by calls on a client, or one of its subscriptions,
@@ -94,5 +94,5 @@ func (e *connectError) Unwrap() []error { return []error{e.ctx, e.last} }
 var (
 	errDeadLink   = errors.New("client: no message from the relay within two ping intervals")
 	errLinkLost   = errors.New("client: link lost before the reply")
-	errNoProtocol = errors.New("client: relay did not select subprotocol " + proto.Subprotocol)
+	errNoProtocol = errors.New("client: relay did not select subprotocol " + wire.Subprotocol)
 )

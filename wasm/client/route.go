@@ -1,17 +1,16 @@
 package client
 
 import (
-	"github.com/fieldrelay/fieldrelay/proto"
 	"github.com/fieldrelay/fieldrelay/proto/channel"
 	"github.com/fieldrelay/fieldrelay/proto/codes"
-	"github.com/fieldrelay/fieldrelay/proto/event"
+	"github.com/fieldrelay/fieldrelay/proto/wire"
 )
 
 // incoming is one decoded frame of a message, with its event value decoded
 // (outside Client.mu).
 type incoming struct {
-	f proto.Frame
-	v event.Event
+	f wire.Frame
+	v Value
 }
 
 // batch is what handling one message produces, delivered after Client.mu
@@ -20,7 +19,7 @@ type incoming struct {
 type batch struct {
 	outs  []output
 	open  map[*Subscription]int // index in outs of a subscription's open events output
-	resub []proto.Frame
+	resub []wire.Frame
 	ended []*Subscription
 }
 
@@ -61,29 +60,35 @@ func (b *batch) reset() {
 // closed the link, if the relay broke the protocol.
 func (c *Client) handle(cn *conn, msg []byte) error {
 	in := cn.in[:0]
-	derr := proto.DecodeAll(msg, func(f proto.Frame) error {
+	// The frames alias msg, which the transport gave us to keep.
+	var derr error
+	for rest := msg; len(rest) > 0; {
+		var f wire.Frame
+		f, rest, derr = wire.DecodeFrame(rest)
+		if derr != nil {
+			break
+		}
 		it := incoming{f: f}
-		if ev, ok := f.(*proto.Event); ok && !c.opts.RawEvents {
+		if ev, ok := f.(*wire.Event); ok && !c.opts.RawEvents {
 			// Unknown kinds keep their raw bytes, with a nil Value.
-			it.v, _ = event.Decode(ev.Kind, ev.Data)
+			it.v = decodeValue(ev.Kind, ev.Data)
 		}
 		in = append(in, it)
-		return nil
-	})
+	}
 	out := &cn.out
 	var perr string
 	c.mu.Lock()
 	for _, it := range in {
 		switch f := it.f.(type) {
-		case *proto.Event:
+		case *wire.Event:
 			c.routeLocked(cn, f, it.v, out)
-		case *proto.Subscribed:
+		case *wire.Subscribed:
 			c.subscribedLocked(cn, f, out)
-		case *proto.Reply:
+		case *wire.Reply:
 			c.replyLocked(cn, f, out)
-		case *proto.Pong:
+		case *wire.Pong:
 			// Reading it was the point (see keepalive).
-		case *proto.Disconnect:
+		case *wire.Disconnect:
 			cn.disconnect = f
 		default:
 			perr = "unexpected " + f.FrameType().String() + " frame"
@@ -115,7 +120,7 @@ func (c *Client) handle(cn *conn, msg []byte) error {
 // or latest value) goes to it alone; a live event goes to every active
 // subscription whose pattern matches. No subscription is given an offset
 // twice or out of order, and one that finds a gap recovers instead.
-func (c *Client) routeLocked(cn *conn, f *proto.Event, v event.Event, out *batch) {
+func (c *Client) routeLocked(cn *conn, f *wire.Event, v Value, out *batch) {
 	seen := c.lastSeen[f.Channel]
 	if f.Offset > seen {
 		c.lastSeen[f.Channel] = f.Offset
@@ -184,7 +189,7 @@ func (c *Client) routeLocked(cn *conn, f *proto.Event, v event.Event, out *batch
 }
 
 // subscribedLocked applies a Subscribed to its subscription.
-func (c *Client) subscribedLocked(cn *conn, f *proto.Subscribed, out *batch) {
+func (c *Client) subscribedLocked(cn *conn, f *wire.Subscribed, out *batch) {
 	delete(cn.pending, f.Req)
 	s := c.subs[f.Sub]
 	if s == nil || s.reqConn != cn || s.req != f.Req {
@@ -225,7 +230,7 @@ func (c *Client) subscribedLocked(cn *conn, f *proto.Subscribed, out *batch) {
 }
 
 // replyLocked answers the request a Reply is for.
-func (c *Client) replyLocked(cn *conn, f *proto.Reply, out *batch) {
+func (c *Client) replyLocked(cn *conn, f *wire.Reply, out *batch) {
 	p, ok := cn.pending[f.Req]
 	if !ok {
 		return // its caller gave up

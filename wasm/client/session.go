@@ -8,8 +8,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/fieldrelay/fieldrelay/proto"
 	"github.com/fieldrelay/fieldrelay/proto/codes"
+	"github.com/fieldrelay/fieldrelay/proto/wire"
 )
 
 // conn is one accepted connection: from Connected until the link drops.
@@ -30,7 +30,7 @@ type conn struct {
 
 	// Guarded by Client.mu.
 	pending    map[uint32]pending
-	disconnect *proto.Disconnect
+	disconnect *wire.Disconnect
 
 	// Owned by the read loop.
 	in  []incoming
@@ -50,7 +50,7 @@ type pending struct {
 }
 
 type replyResult struct {
-	reply *proto.Reply
+	reply *wire.Reply
 	err   error
 }
 
@@ -77,15 +77,11 @@ func (cn *conn) write(msg []byte, timeout time.Duration) error {
 
 // writeFrames sends frames in as few messages as the relay's MaxMessage
 // allows.
-func (cn *conn) writeFrames(frames []proto.Frame, timeout time.Duration) error {
+func (cn *conn) writeFrames(frames []wire.Frame, timeout time.Duration) error {
 	var msg []byte
 	for _, f := range frames {
 		n := len(msg)
-		var err error
-		msg, err = proto.AppendFrame(msg, f)
-		if err != nil {
-			return err
-		}
+		msg = wire.AppendFrame(msg, f)
 		if cn.maxMsg > 0 && len(msg) > cn.maxMsg && n > 0 {
 			if err := cn.write(msg[:n], timeout); err != nil {
 				return err
@@ -242,7 +238,7 @@ func (c *Client) session(connected func()) (bool, error) {
 		subs = append(subs, s)
 	}
 	sortByID(subs)
-	resub := make([]proto.Frame, len(subs))
+	resub := make([]wire.Frame, len(subs))
 	for i, s := range subs {
 		resub[i] = c.subscribeFrameLocked(cn, s)
 	}
@@ -301,7 +297,7 @@ func sortByID(subs []*Subscription) {
 // handshake dials and exchanges Connect and Connected. It returns the
 // transport, the Connected frame and the frames that followed it in the
 // same message.
-func (c *Client) handshake() (transport, *proto.Connected, []byte, error) {
+func (c *Client) handshake() (transport, *wire.Connected, []byte, error) {
 	ctx, cancel := context.WithTimeout(c.ctx, c.opts.CommandTimeout)
 	defer cancel()
 
@@ -313,18 +309,16 @@ func (c *Client) handshake() (transport, *proto.Connected, []byte, error) {
 			return nil, nil, nil, &tokenError{err}
 		}
 	}
-	t, err := dialTransport(ctx, c.url, []string{proto.Subprotocol})
+	t, err := dialTransport(ctx, c.url, []string{wire.Subprotocol})
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	if t.Subprotocol() != proto.Subprotocol {
+	if t.Subprotocol() != wire.Subprotocol {
 		t.Close(codes.UnsupportedVersion, "subprotocol not selected")
 		return nil, nil, nil, &CloseError{Code: codes.UnsupportedVersion, Reason: errNoProtocol.Error()}
 	}
-	msg, err := proto.AppendFrame(nil, &proto.Connect{Token: token, Name: c.opts.Name})
-	if err == nil {
-		err = t.Write(ctx, msg)
-	}
+	msg := wire.AppendFrame(nil, &wire.Connect{Token: token, Name: c.opts.Name})
+	err = t.Write(ctx, msg)
 	if err == nil {
 		msg, err = t.Read(ctx)
 	}
@@ -332,14 +326,14 @@ func (c *Client) handshake() (transport, *proto.Connected, []byte, error) {
 		t.CloseNow()
 		return nil, nil, nil, err
 	}
-	f, rest, err := proto.DecodeFrame(msg)
+	f, rest, err := wire.DecodeFrame(msg)
 	if err != nil {
 		return nil, nil, nil, protocolError(t, err.Error())
 	}
 	switch f := f.(type) {
-	case *proto.Connected:
+	case *wire.Connected:
 		return t, f, rest, nil
-	case *proto.Disconnect:
+	case *wire.Disconnect:
 		t.CloseNow()
 		return nil, nil, nil, &CloseError{Code: codes.Code(f.Code), Reason: f.Reason}
 	}
@@ -433,7 +427,7 @@ func (c *Client) keepalive(cn *conn) {
 			return
 		}
 		if !now.Before(nextPing) {
-			msg, _ := proto.AppendFrame(nil, &proto.Ping{Req: cn.nextReq()})
+			msg := wire.AppendFrame(nil, &wire.Ping{Req: cn.nextReq()})
 			if err := cn.write(msg, iv); err != nil {
 				return
 			}
@@ -475,8 +469,8 @@ func (c *Client) refresh(cn *conn, expires int64) {
 			c.log.Warn("fieldrelay: token refresh failed", "err", err)
 			return
 		}
-		r, err := c.request(ctx, cn, func(req uint32) proto.Frame {
-			return &proto.Refresh{Req: req, Token: token}
+		r, err := c.request(ctx, cn, func(req uint32) wire.Frame {
+			return &wire.Refresh{Req: req, Token: token}
 		})
 		cancel()
 		switch {
@@ -503,7 +497,7 @@ func (c *Client) refresh(cn *conn, expires int64) {
 // request sends the frame that build makes with a new request id on cn and
 // waits for its Reply. It returns errStaleConn, having sent nothing, if cn
 // is no longer the current connection.
-func (c *Client) request(ctx context.Context, cn *conn, build func(req uint32) proto.Frame) (*proto.Reply, error) {
+func (c *Client) request(ctx context.Context, cn *conn, build func(req uint32) wire.Frame) (*wire.Reply, error) {
 	ch := make(chan replyResult, 1)
 	c.mu.Lock()
 	if c.closed {
@@ -519,8 +513,9 @@ func (c *Client) request(ctx context.Context, cn *conn, build func(req uint32) p
 	cn.pending[req] = pending{reply: ch}
 	c.mu.Unlock()
 
-	msg, err := proto.AppendFrame(nil, build(req))
-	if err == nil && cn.maxMsg > 0 && len(msg) > cn.maxMsg {
+	msg := wire.AppendFrame(nil, build(req))
+	var err error
+	if cn.maxMsg > 0 && len(msg) > cn.maxMsg {
 		err = &ReplyError{Code: codes.TooLarge, Message: "request over the relay's message limit"}
 	}
 	if err != nil {

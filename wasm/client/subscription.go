@@ -4,10 +4,9 @@ import (
 	"context"
 	"sync"
 
-	"github.com/fieldrelay/fieldrelay/proto"
 	"github.com/fieldrelay/fieldrelay/proto/channel"
 	"github.com/fieldrelay/fieldrelay/proto/codes"
-	"github.com/fieldrelay/fieldrelay/proto/event"
+	"github.com/fieldrelay/fieldrelay/proto/wire"
 )
 
 // Position is a place in a tenant's event log: an offset within an epoch.
@@ -33,9 +32,10 @@ type Event struct {
 	// Data is the msgp encoding of the typed event. It is shared by every
 	// subscription the event is delivered to: do not modify it.
 	Data []byte
-	// Value is Data decoded, or nil if this version does not know Kind
-	// (or Options.RawEvents is set).
-	Value event.Event
+	// Value is Data decoded, or nil if this version does not know Kind,
+	// if Options.RawEvents is set, or in the browser build, which leaves
+	// decoding to JavaScript (see type Value).
+	Value Value
 	// Latest marks the last known value of a state channel, sent on
 	// subscribe when SubscribeOptions.Latest asked for it. It may be older
 	// than events already delivered, and does not move Position.
@@ -190,14 +190,14 @@ func (c *Client) Subscribe(ctx context.Context, pattern string, opts *SubscribeO
 	s.id = c.nextSub
 	c.subs[s.id] = s
 	cn := c.conn
-	var f proto.Frame
+	var f wire.Frame
 	if cn != nil {
 		f = c.subscribeFrameLocked(cn, s)
 	}
 	c.mu.Unlock()
 	if f != nil {
 		// An error drops the link; the next connection subscribes again.
-		cn.writeFrames([]proto.Frame{f}, c.opts.CommandTimeout)
+		cn.writeFrames([]wire.Frame{f}, c.opts.CommandTimeout)
 	}
 
 	select {
@@ -229,14 +229,14 @@ func waitError(ctx context.Context, msg string) error {
 
 // subscribeFrameLocked makes the Subscribe that (re)starts s on cn: a
 // recovery from where s stands if it has a position.
-func (c *Client) subscribeFrameLocked(cn *conn, s *Subscription) proto.Frame {
+func (c *Client) subscribeFrameLocked(cn *conn, s *Subscription) wire.Frame {
 	req := cn.nextReq()
 	s.req, s.reqConn = req, cn
 	if s.state != subRecovering {
 		s.state = subPending
 	}
 	cn.pending[req] = pending{sub: s}
-	f := &proto.Subscribe{Req: req, Sub: s.id, Pattern: s.pattern, Latest: s.latest}
+	f := &wire.Subscribe{Req: req, Sub: s.id, Pattern: s.pattern, Latest: s.latest}
 	if s.epoch != "" {
 		f.Recover, f.Epoch, f.Offset = true, s.epoch, s.pos
 	}
@@ -379,18 +379,18 @@ func (s *Subscription) Unsubscribe(ctx context.Context) error {
 	delete(c.subs, s.id)
 	cn := s.reqConn
 	s.endLocked(nil)
-	var f proto.Frame
+	var f wire.Frame
 	if cn != nil && cn == c.conn {
 		req := cn.nextReq()
 		cn.pending[req] = pending{what: "unsubscribe"}
-		f = &proto.Unsubscribe{Req: req, Sub: s.id}
+		f = &wire.Unsubscribe{Req: req, Sub: s.id}
 	}
 	c.mu.Unlock()
 	s.closeEvents()
 	if f != nil {
 		// A failed write drops the link, and the relay forgets the
 		// subscription with it.
-		cn.writeFrames([]proto.Frame{f}, c.opts.CommandTimeout)
+		cn.writeFrames([]wire.Frame{f}, c.opts.CommandTimeout)
 	}
 	return nil
 }
