@@ -2,7 +2,7 @@
 // page, one subscription to '#' (every channel of the tenant), and a feed
 // per device kind. It uses @fieldrelay/client exactly as an outside app
 // would: through the import map in index.html, nothing else.
-import { init, connect, Codes, Kinds } from '@fieldrelay/client';
+import { init, connect, Codes, Kinds, Commands } from '@fieldrelay/client';
 
 const FEED_ROWS = 50; // rows kept per feed
 const LOG_ITEMS = 20; // items kept per small log
@@ -415,7 +415,120 @@ function noteFamilyLink(name, protocol) {
   if (empty) empty.textContent = `${[...set].join(', ')} configured (${protocol}); waiting for ${fam.noun} events.`;
 }
 
+// ---------------------------------------------------------------- device tables
+
+// One row per device (scanner serial, tracker id, POS order or
+// transaction), updated in place; the log under each table keeps the
+// events themselves.
+const deviceRows = new Map(); // table id → Map(key → tr)
+
+function deviceRow(table, key, columns) {
+  let rows = deviceRows.get(table);
+  if (!rows) deviceRows.set(table, (rows = new Map()));
+  let tr = rows.get(key);
+  if (!tr) {
+    tr = document.createElement('tr');
+    tr.dataset.key = key;
+    for (let i = 0; i < columns; i++) tr.append(td(''));
+    rows.set(key, tr);
+  }
+  // Most recently changed first.
+  $(table).tBodies[0].prepend(tr);
+  return tr;
+}
+
+function setCells(tr, values) {
+  values.forEach((v, i) => {
+    if (v !== undefined) tr.cells[i].textContent = v;
+  });
+}
+
+function onScanner(ev) {
+  onOther(ev);
+  const v = ev.value;
+  if (!v?.serial) return;
+  const cloud = ev.kind === Kinds.CLOUD_SCAN;
+  const tr = deviceRow('scanner-table', v.serial, 8);
+  tr.cells[0].className = 'mono';
+  if (ev.kind === Kinds.SCANNER_STATE) {
+    tr.dataset.state = v.connected ? 'connected' : 'disconnected';
+    setCells(tr, [v.serial, undefined, v.connected ? 'connected' : `disconnected${v.reason ? ` (${v.reason})` : ''}`]);
+  } else {
+    setCells(tr, [v.serial, cloud ? 'Insight cloud' : 'Insight Mobile', tr.dataset.state ?? (cloud ? '–' : 'connected'), v.code, v.symbology || '–']);
+    if (cloud && v.battery) tr.cells[5].textContent = `${num(v.battery, 0)}%`;
+  }
+  tr.cells[6].textContent = clock(eventTimeMs(v));
+  // Insight Mobile takes commands; the cloud feed is read-only.
+  if (!cloud && !tr.cells[7].firstChild) {
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.className = 'small';
+    b.textContent = 'Feedback';
+    b.title = 'Play the positive feedback (green light, beep) on this scanner';
+    const target = ev.channel.replace(/\/[^/]+$/, '/cmd');
+    b.addEventListener('click', () => sendFeedback(target, v.serial, b));
+    tr.cells[7].append(b);
+  }
+  markFilled('scanners');
+}
+
+async function sendFeedback(target, serial, button) {
+  if (!client) return;
+  button.disabled = true;
+  const out = $('fb-result');
+  out.dataset.outcome = 'pending';
+  out.textContent = `Feedback to ${serial}…`;
+  try {
+    await client.command(target, Commands.SCANNER_FEEDBACK, { action: 'FEEDBACK_POSITIVE' });
+    demo.replies.push({ target, ok: true });
+    out.dataset.outcome = 'success';
+    out.textContent = `Success · ${serial} played the positive feedback`;
+  } catch (err) {
+    demo.replies.push({ target, ok: false, code: err?.code, message: errMessage(err) });
+    out.dataset.outcome = 'error';
+    out.textContent = err?.code != null ? errText(err) : `ERROR: ${errMessage(err)}`;
+  } finally {
+    button.disabled = false;
+  }
+}
+
+function onTracker(ev) {
+  onOther(ev);
+  const v = ev.value;
+  if (v?.trackerId == null) return;
+  const tr = deviceRow('tracker-table', String(v.trackerId), 8);
+  tr.dataset.movement = v.movement ?? '';
+  setCells(tr, [
+    v.label ? `${v.label} (#${v.trackerId})` : `#${v.trackerId}`,
+    v.hasPosition ? `${num(v.lat, 5)}, ${num(v.lng, 5)}` : 'no fix',
+    v.hasPosition ? num(v.speed, 0) : '–',
+    v.hasPosition ? `${num(v.heading, 0)}°` : '–',
+    v.movement || '–',
+    v.ignition == null ? '–' : v.ignition ? 'on' : 'off',
+    v.battery == null ? '–' : `${v.battery}%`,
+    clock(usToMs(v.lastUpdate) || eventTimeMs(v)),
+  ]);
+  for (const i of [2, 3, 6]) tr.cells[i].className = 'num';
+  markFilled('gps');
+}
+
+function onPOS(ev) {
+  onOther(ev);
+  const v = ev.value;
+  if (!v) return;
+  const key = `${v.category}/${v.id || v.name}`;
+  const tr = deviceRow('pos-table', key, 6);
+  tr.dataset.status = v.status ?? '';
+  setCells(tr, [v.category, v.id || '–', v.name, v.status || '–', v.locationId || '–', clock(eventTimeMs(v))]);
+  markFilled('pos');
+}
+
 const handlers = {
+  [Kinds.SCAN]: onScanner,
+  [Kinds.CLOUD_SCAN]: onScanner,
+  [Kinds.SCANNER_STATE]: onScanner,
+  [Kinds.TRACKER_STATE]: onTracker,
+  [Kinds.POS]: onPOS,
   [KIND.uplink]: onUplink,
   [KIND.join]: onJoin,
   [KIND.downlink]: onDownlink,

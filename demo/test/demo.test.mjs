@@ -284,13 +284,19 @@ describe('demo page in headless Chromium', { skip: skipReason, timeout: BUILD_TI
     assert.ok(row[10].length > 0, 'the gateways');
     await waitFor('a gateway row with "last seen"', () => /s ago/.test(document.querySelector('#gateways tbody tr .ago')?.textContent ?? ''));
     await waitFor('an upstream link row', () => document.querySelectorAll('#links tbody tr').length > 0);
-    // Until those connectors exist the panes say so; once a link of that
-    // kind is configured they name it, or list its events.
-    for (const id of ['scanners-panel', 'gps-panel', 'pos-panel']) {
-      const text = await page.textContent(`#${id}`);
-      assert.match(text, /No .* link is configured for this tenant|configured \(.*\); waiting for|#\d+/, `placeholder ${id}: ${text}`);
-    }
+    // Every simulator of `make run` feeds its pane: one row per device.
+    await waitFor('a scanner row with a scanned code', () => [...document.querySelectorAll('#scanner-table tbody tr')].some((tr) => tr.cells[3].textContent.length > 0));
+    await waitFor('a tracker row with a position', () => [...document.querySelectorAll('#tracker-table tbody tr')].some((tr) => /^-?\d+\.\d{5}, -?\d+\.\d{5}$/.test(tr.cells[1].textContent)));
+    await waitFor('a POS row', () => document.querySelectorAll('#pos-table tbody tr').length > 0);
     await page.evaluate(() => document.getElementById('rate').scrollIntoView());
+  });
+
+  it('plays feedback on an Insight Mobile scanner and shows Success', async () => {
+    await waitFor('a Feedback button', () => !!document.querySelector('#scanner-table button'));
+    await page.click('#scanner-table button');
+    await waitFor('the feedback outcome', () => ['success', 'error'].includes(document.getElementById('fb-result').dataset.outcome));
+    const text = await page.textContent('#fb-result');
+    assert.match(text, /^Success · \S+ played the positive feedback$/, text);
   });
 
   it('sends a downlink from the form and shows Success with the reference', async () => {
