@@ -13,7 +13,9 @@ log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 targets=0 flakes=0
 for pkg in $($GO list ./...); do
-  for target in $($GO test -list '^Fuzz' "$pkg" | grep '^Fuzz' || true); do
+  # A package that does not build must fail here, not list no targets.
+  list=$($GO test -list '^Fuzz' "$pkg")
+  for target in $(grep '^Fuzz' <<<"$list" || true); do
     targets=$((targets + 1))
     echo "fuzz $pkg $target ($FUZZTIME)"
     if $GO test "$pkg" -run '^$' -fuzz "^$target\$" -fuzztime "$FUZZTIME" >"$log" 2>&1; then
