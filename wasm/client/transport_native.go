@@ -6,25 +6,28 @@ import (
 	"context"
 	"errors"
 
-	"github.com/coder/websocket"
-
 	"github.com/fieldrelay/fieldrelay/proto/codes"
+	"github.com/fieldrelay/fieldrelay/wasm/internal/ws"
 )
+
+// The native transport: package ws over coder/websocket. It is the same
+// adapter as the browser's (transport_js.go); only the build differs.
 
 // readLimit bounds one message from the relay. The relay batches what a
 // client has queued into one message, so this is well above any single
 // frame.
 const readLimit = 32 << 20
 
-// wsTransport is the native transport over coder/websocket.
+// wsTransport adapts a ws.Conn to the client's transport: binary messages
+// only, close codes as codes.Code.
 type wsTransport struct {
-	c *websocket.Conn
+	c *ws.Conn
 }
 
 var _ transport = (*wsTransport)(nil)
 
 func dialTransport(ctx context.Context, url string, subprotocols []string) (transport, error) {
-	c, _, err := websocket.Dial(ctx, url, &websocket.DialOptions{Subprotocols: subprotocols})
+	c, err := ws.Dial(ctx, url, subprotocols)
 	if err != nil {
 		return nil, err
 	}
@@ -34,33 +37,35 @@ func dialTransport(ctx context.Context, url string, subprotocols []string) (tran
 
 var errTextMessage = errors.New("client: relay sent a text message")
 
+// Read returns the next binary message. A text message breaks the
+// protocol: the link is dropped and the error says why.
 func (t *wsTransport) Read(ctx context.Context) ([]byte, error) {
 	typ, msg, err := t.c.Read(ctx)
 	if err != nil {
-		var ce websocket.CloseError
-		if errors.As(err, &ce) {
+		if ce, ok := err.(*ws.CloseError); ok {
 			return nil, &CloseError{Code: codes.Code(ce.Code), Reason: ce.Reason}
 		}
 		return nil, err
 	}
-	if typ != websocket.MessageBinary {
+	if typ != ws.MessageBinary {
+		t.c.CloseNow()
 		return nil, errTextMessage
 	}
 	return msg, nil
 }
 
 func (t *wsTransport) Write(ctx context.Context, msg []byte) error {
-	return t.c.Write(ctx, websocket.MessageBinary, msg)
+	return t.c.Write(ctx, ws.MessageBinary, msg)
 }
 
 func (t *wsTransport) Close(code codes.Code, reason string) error {
-	return t.c.Close(websocket.StatusCode(code), reason)
+	return t.c.Close(uint16(code), reason)
 }
 
 func (t *wsTransport) CloseNow() error { return t.c.CloseNow() }
 
 func (t *wsTransport) Subprotocol() string { return t.c.Subprotocol() }
 
-// watchPage is the browser build's hook for page events (see poke); a
-// native client has no page to watch.
-func watchPage(poke func()) (stop func()) { return func() {} }
+// watchPage pokes the client when the page comes back online or becomes
+// visible again (see Client.poke); a native client has no page to watch.
+func watchPage(poke func()) (stop func()) { return ws.WatchPage(poke) }
