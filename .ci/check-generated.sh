@@ -22,6 +22,13 @@ while IFS= read -r gofile; do
     fi
   done
 done < <(grep -rl --include='*.go' '^//go:generate go tool msgp' proto relay wasm 2>/dev/null)
+# The bridge's transcoding plans are generated from proto/event's types.
+(cd wasm/bridge/internal/batch && go run ./gen -o "$tmp/plans_gen.go")
+if ! cmp -s wasm/bridge/internal/batch/plans_gen.go "$tmp/plans_gen.go"; then
+  echo "stale generated file: wasm/bridge/internal/batch/plans_gen.go (run: go generate ./wasm/...)" >&2
+  diff -u wasm/bridge/internal/batch/plans_gen.go "$tmp/plans_gen.go" | head -20 >&2 || true
+  status=1
+fi
 # The codes table renders docs/codes.md and jsbindings/src/codes.{js,d.ts};
 # proto/codes' TestGeneratedFilesCurrent checks those.
 exit $status

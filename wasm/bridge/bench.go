@@ -6,8 +6,8 @@ import (
 	"syscall/js"
 	"time"
 
-	"github.com/fieldrelay/fieldrelay/proto"
-	"github.com/fieldrelay/fieldrelay/proto/event"
+	"github.com/fieldrelay/fieldrelay/proto/wire"
+	"github.com/fieldrelay/fieldrelay/wasm/bridge/internal/batch"
 	"github.com/fieldrelay/fieldrelay/wasm/client"
 )
 
@@ -26,25 +26,24 @@ func benchmarkCall(count, perMessage, onBatch js.Value) js.Value {
 			return nil, badRequest("benchmark(count, perMessage, onBatch)")
 		}
 		per := max(perMessage.Int(), 1)
-		msg, err := benchMessage(per)
-		if err != nil {
-			return nil, err
-		}
+		msg := benchMessage(per)
 		s := &sub{onBatch: onBatch, report: reporter(js.Undefined()), ended: make(chan struct{})}
 		evs := make([]client.Event, 0, per)
 		events := 0
 		start := time.Now()
 		for events < count.Int() {
 			evs = evs[:0]
-			err := proto.DecodeAll(msg, func(f proto.Frame) error {
-				if e, ok := f.(*proto.Event); ok {
+			// As the client's read loop does (wasm/client, route.go).
+			for rest := msg; len(rest) > 0; {
+				var f wire.Frame
+				var err error
+				if f, rest, err = wire.DecodeFrame(rest); err != nil {
+					return nil, err
+				}
+				if e, ok := f.(*wire.Event); ok {
 					evs = append(evs, client.Event{Channel: e.Channel, Position: client.Position{Epoch: "bench", Offset: e.Offset},
 						Prev: e.Prev, Kind: e.Kind, Data: e.Data})
 				}
-				return nil
-			})
-			if err != nil {
-				return nil, err
 			}
 			s.deliver(evs)
 			events += len(evs)
@@ -54,28 +53,13 @@ func benchmarkCall(count, perMessage, onBatch js.Value) js.Value {
 }
 
 // benchMessage is perMessage uplink event frames shaped like the ResIOT
-// simulator's (the upstream message kept as Meta.Raw).
-func benchMessage(perMessage int) ([]byte, error) {
-	raw := []byte(`{"type":"comm_rx","appEUI":"70b3d57ed000ac4a","devEUI":"0004a30b001c0530","port":2,` +
-		`"payload":"0102030405","fcnt":1,"rssi":-71,"snr":7.5,"sf":7,"freq":868.1,"bw":125,` +
-		`"gateways":["b827ebfffe6c3b7a","b827ebfffe6c3b7b"],"adr":true,"connector":"sim-resiot"}`)
-	var msg []byte
+// simulator's (batch.SampleUplink).
+func benchMessage(perMessage int) []byte {
+	var msg, data []byte
 	for i := range perMessage {
-		up := event.Uplink{
-			Meta:   event.Meta{Link: "bench", Protocol: "resiot", Time: 1_763_800_000_000_000, Received: 1_763_800_000_000_100, Raw: raw},
-			AppEUI: "70b3d57ed000ac4a", DevEUI: "0004a30b001c0530", Port: 2, Payload: []byte{1, 2, 3, 4, byte(i)},
-			FCnt: uint32(i), RSSI: -71, SNR: 7.5, SF: 7, Frequency: 868.1, Bandwidth: 125,
-			Gateways: []string{"b827ebfffe6c3b7a", "b827ebfffe6c3b7b"}, ADR: true, Connector: "sim-resiot",
-		}
-		data, err := up.MarshalMsg(nil)
-		if err != nil {
-			return nil, err
-		}
-		msg, err = proto.AppendFrame(msg, &proto.Event{Channel: "lora/70b3d57ed000ac4a/0004a30b001c0530/up",
-			Offset: uint64(i + 1), Prev: uint64(i), Kind: event.KindUplink, Data: data})
-		if err != nil {
-			return nil, err
-		}
+		data = batch.SampleUplink(data[:0], i)
+		msg = wire.AppendFrame(msg, &wire.Event{Channel: "lora/70b3d57ed000ac4a/0004a30b001c0530/up",
+			Offset: uint64(i + 1), Prev: uint64(i), Kind: batch.KindUplink, Data: data})
 	}
-	return msg, nil
+	return msg
 }

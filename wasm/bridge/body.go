@@ -3,194 +3,77 @@
 package main
 
 import (
-	"math"
-	"reflect"
 	"strconv"
-	"strings"
 	"syscall/js"
+
+	"github.com/fieldrelay/fieldrelay/wasm/bridge/internal/batch"
 )
 
-// fromJS fills dst, a pointer to a command body, from a JavaScript value,
-// matching properties to the struct's json tags (the names events use
-// too). Absent, undefined and null properties leave their field zero; a
-// property the type does not have, a value of the wrong type, a
-// non-integer or out-of-range number for an integer field is a
-// BAD_REQUEST naming the property. Bytes may be a Uint8Array, an
-// ArrayBuffer or an array of numbers. Interface-typed fields, which no
-// command body has, cannot be set.
-func fromJS(v js.Value, dst any, path string) error {
-	return setValue(reflect.ValueOf(dst).Elem(), v, path)
+// encodeBody encodes a command's body, a JavaScript value, to the
+// msgpack of the command kind's body type (batch.EncodeBody states the
+// rules: properties are the json names, absent, undefined and null are
+// zero; a bad body is a BAD_REQUEST naming the property).
+func encodeBody(kind string, body js.Value) ([]byte, error) {
+	b, err := batch.EncodeBody(kind, jsValue{body})
+	if err != nil {
+		return nil, badRequest(err.Error())
+	}
+	return b, nil
 }
 
-func setValue(dst reflect.Value, v js.Value, path string) error {
-	if !present(v) {
-		return nil
+// jsValue is a js.Value as batch.EncodeBody reads it.
+type jsValue struct{ v js.Value }
+
+func (j jsValue) Type() batch.Type {
+	switch j.v.Type() {
+	case js.TypeUndefined:
+		return batch.TypeUndefined
+	case js.TypeNull:
+		return batch.TypeNull
+	case js.TypeBoolean:
+		return batch.TypeBoolean
+	case js.TypeNumber:
+		return batch.TypeNumber
+	case js.TypeString:
+		return batch.TypeString
+	case js.TypeSymbol:
+		return batch.TypeSymbol
+	case js.TypeFunction:
+		return batch.TypeFunction
 	}
-	t := dst.Type()
-	switch t.Kind() {
-	case reflect.Bool:
-		if v.Type() != js.TypeBoolean {
-			return typeError(path, "a boolean")
-		}
-		dst.SetBool(v.Bool())
-	case reflect.String:
-		if v.Type() != js.TypeString {
-			return typeError(path, "a string")
-		}
-		dst.SetString(v.String())
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		f, err := integer(v, path)
-		if err != nil {
-			return err
-		}
-		if f < math.MinInt64 || f >= math.MaxInt64 || dst.OverflowInt(int64(f)) {
-			return badRequest(path + ": " + strconv.FormatFloat(f, 'g', -1, 64) + " is out of range for " + t.Kind().String())
-		}
-		dst.SetInt(int64(f))
-	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
-		f, err := integer(v, path)
-		if err != nil {
-			return err
-		}
-		if f < 0 || f >= math.MaxUint64 || dst.OverflowUint(uint64(f)) {
-			return badRequest(path + ": " + strconv.FormatFloat(f, 'g', -1, 64) + " is out of range for " + t.Kind().String())
-		}
-		dst.SetUint(uint64(f))
-	case reflect.Float32, reflect.Float64:
-		if v.Type() != js.TypeNumber {
-			return typeError(path, "a number")
-		}
-		dst.SetFloat(v.Float())
-	case reflect.Slice:
-		if t.Elem().Kind() == reflect.Uint8 {
-			b, err := bytesFromJS(v, path)
-			if err != nil {
-				return err
-			}
-			dst.SetBytes(b)
-			return nil
-		}
-		if !jsArray.Call("isArray", v).Bool() {
-			return typeError(path, "an array")
-		}
-		n := v.Length()
-		s := reflect.MakeSlice(t, n, n)
-		for i := 0; i < n; i++ {
-			if err := setValue(s.Index(i), v.Index(i), path+"["+strconv.Itoa(i)+"]"); err != nil {
-				return err
-			}
-		}
-		dst.Set(s)
-	case reflect.Map:
-		if t.Key() != stringType || v.Type() != js.TypeObject {
-			return typeError(path, "an object")
-		}
-		keys := jsObject.Call("keys", v)
-		m := reflect.MakeMapWithSize(t, keys.Length())
-		for i := 0; i < keys.Length(); i++ {
-			k := keys.Index(i).String()
-			e := reflect.New(t.Elem()).Elem()
-			if err := setValue(e, v.Get(k), path+"."+k); err != nil {
-				return err
-			}
-			m.SetMapIndex(reflect.ValueOf(k), e)
-		}
-		dst.Set(m)
-	case reflect.Pointer:
-		p := reflect.New(t.Elem())
-		if err := setValue(p.Elem(), v, path); err != nil {
-			return err
-		}
-		dst.Set(p)
-	case reflect.Struct:
-		return setStruct(dst, v, path)
-	default:
-		return badRequest(path + ": cannot be set from JavaScript")
-	}
-	return nil
+	return batch.TypeObject
 }
 
-func setStruct(dst reflect.Value, v js.Value, path string) error {
-	if v.Type() != js.TypeObject || jsArray.Call("isArray", v).Bool() {
-		return typeError(path, "an object")
+func (j jsValue) Bool() bool                 { return j.v.Bool() }
+func (j jsValue) Float() float64             { return j.v.Float() }
+func (j jsValue) String() string             { return j.v.String() }
+func (j jsValue) IsArray() bool              { return jsArray.Call("isArray", j.v).Bool() }
+func (j jsValue) Len() int                   { return j.v.Length() }
+func (j jsValue) Index(i int) batch.Value    { return jsValue{j.v.Index(i)} }
+func (j jsValue) Get(key string) batch.Value { return jsValue{j.v.Get(key)} }
+
+func (j jsValue) Keys() []string {
+	keys := jsObject.Call("keys", j.v)
+	out := make([]string, keys.Length())
+	for i := range out {
+		out[i] = keys.Index(i).String()
 	}
-	t := dst.Type()
-	byName := make(map[string]int, t.NumField())
-	for i := 0; i < t.NumField(); i++ {
-		f := t.Field(i)
-		if !f.IsExported() {
-			continue
-		}
-		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-		switch name {
-		case "-":
-			continue
-		case "":
-			name = f.Name
-		}
-		byName[name] = i
-	}
-	keys := jsObject.Call("keys", v)
-	for i := 0; i < keys.Length(); i++ {
-		k := keys.Index(i).String()
-		fi, ok := byName[k]
-		if !ok {
-			return badRequest(path + ": unknown property " + quote(k))
-		}
-		if err := setValue(dst.Field(fi), v.Get(k), path+"."+k); err != nil {
-			return err
-		}
-	}
-	return nil
+	return out
 }
 
-// integer reads a number that must be an integer.
-func integer(v js.Value, path string) (float64, error) {
-	if v.Type() != js.TypeNumber {
-		return 0, typeError(path, "a number")
-	}
-	f := v.Float()
-	if f != math.Trunc(f) || math.IsInf(f, 0) {
-		return 0, badRequest(path + ": " + strconv.FormatFloat(f, 'g', -1, 64) + " is not an integer")
-	}
-	return f, nil
-}
-
-// bytesFromJS reads a Uint8Array, an ArrayBuffer, or an array of numbers
-// 0–255.
-func bytesFromJS(v js.Value, path string) ([]byte, error) {
+func (j jsValue) Bytes() ([]byte, bool) {
 	switch {
-	case v.InstanceOf(jsUint8Array):
-		b := make([]byte, v.Length())
-		js.CopyBytesToGo(b, v)
-		return b, nil
-	case v.InstanceOf(jsArrayBuf):
-		u := jsUint8Array.New(v)
+	case j.v.InstanceOf(jsUint8Array):
+		b := make([]byte, j.v.Length())
+		js.CopyBytesToGo(b, j.v)
+		return b, true
+	case j.v.InstanceOf(jsArrayBuf):
+		u := jsUint8Array.New(j.v)
 		b := make([]byte, u.Length())
 		js.CopyBytesToGo(b, u)
-		return b, nil
-	case jsArray.Call("isArray", v).Bool():
-		b := make([]byte, v.Length())
-		for i := range b {
-			e := v.Index(i)
-			f, err := integer(e, path+"["+strconv.Itoa(i)+"]")
-			if err != nil {
-				return nil, err
-			}
-			if f < 0 || f > 255 {
-				return nil, badRequest(path + "[" + strconv.Itoa(i) + "]: not a byte")
-			}
-			b[i] = byte(f)
-		}
-		return b, nil
+		return b, true
 	}
-	return nil, typeError(path, "a Uint8Array, an ArrayBuffer or an array of numbers")
-}
-
-var stringType = reflect.TypeFor[string]()
-
-func typeError(path, want string) error {
-	return badRequest(path + ": must be " + want)
+	return nil, false
 }
 
 func quote(s string) string { return strconv.Quote(s) }

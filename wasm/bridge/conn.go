@@ -5,15 +5,12 @@ package main
 import (
 	"context"
 	"errors"
-	"reflect"
-	"strings"
 	"sync"
 	"syscall/js"
 	"time"
 	"unsafe"
 
 	"github.com/fieldrelay/fieldrelay/proto/codes"
-	"github.com/fieldrelay/fieldrelay/proto/event"
 	"github.com/fieldrelay/fieldrelay/wasm/bridge/internal/batch"
 	"github.com/fieldrelay/fieldrelay/wasm/client"
 )
@@ -323,43 +320,32 @@ func (cn *conn) command(target, kind, body js.Value) js.Value {
 		if target.Type() != js.TypeString || kind.Type() != js.TypeString {
 			return nil, badRequest("target and kind must be strings")
 		}
-		b := event.NewCommand(kind.String())
-		if b == nil {
-			return nil, badRequest("unknown command kind " + quote(kind.String()))
+		k := kind.String()
+		if !batch.IsCommand(k) {
+			return nil, badRequest("unknown command kind " + quote(k))
 		}
-		if err := fromJS(body, b, "body"); err != nil {
+		b, err := encodeBody(k, body)
+		if err != nil {
 			return nil, err
 		}
-		r, err := cn.c.Command(context.Background(), target.String(), kind.String(), b)
+		r, err := cn.c.Command(context.Background(), target.String(), k, client.RawBody(b))
 		if err != nil {
 			return nil, err
 		}
 		raw := jsUint8Array.New(len(r.Data))
 		js.CopyBytesToJS(raw, r.Data)
 		out := map[string]any{"raw": raw, "data": nil}
-		if t := resultType(kind.String()); t != nil && len(r.Data) > 0 {
+		// The result of kinds this version does not know stays raw, and
+		// so does data their result type's decoder would refuse.
+		if len(r.Data) > 0 {
 			var w batch.Writer
-			if w.Value(t, r.Data) == nil {
+			if w.Result(k, r.Data) == nil {
 				blob := jsUint8Array.New(len(w.Bytes))
 				js.CopyBytesToJS(blob, w.Bytes)
 				out["data"] = map[string]any{"json": string(w.Text), "bytes": blob,
-					"paths": pathsValue(batch.BytesPaths(t))}
+					"paths": pathsValue(batch.ResultPaths(k))}
 			}
 		}
 		return out, nil
 	})
-}
-
-// resultType returns the type of a successful reply's data for the
-// command kind, or nil for kinds whose result this version does not know
-// (their raw bytes still reach JavaScript). Package event has no registry
-// of results yet.
-func resultType(kind string) reflect.Type {
-	switch {
-	case kind == event.CmdLoRaDownlink:
-		return reflect.TypeFor[event.DownlinkResult]()
-	case strings.HasPrefix(kind, "scanner."):
-		return reflect.TypeFor[event.ScannerCommandResult]()
-	}
-	return nil
 }

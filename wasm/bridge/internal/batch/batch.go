@@ -22,45 +22,45 @@
 // omitempty honoured, a missing property given its zero value. It is not
 // made that way, though: decoding into the struct and walking it with
 // reflect costs some 11 µs an event in the browser, ten times the budget
-// of the whole pipeline. The Writer transcodes the msgpack straight to
-// JSON instead, following a plan built once per type from the struct's
-// msg and json tags, reading every value with the same msgp functions the
-// generated decoder calls (so a value the typed decoder would refuse is
-// refused too: the row then carries the raw msgpack, as for unknown kinds).
-// The tests check the result against msgp's decoder and encoding/json for
-// every kind. Where it departs from encoding/json:
+// of the whole pipeline, and package event's decoders and msgp's runtime
+// would cost the wasm some 350 KB of gzip. The Writer transcodes the
+// msgpack straight to JSON instead, following the plan of the kind's type
+// (plan.go: data generated from the struct's msg and json tags), reading
+// every value with package wire's readers, which accept what the
+// generated decoder's msgp functions accept, within the same limits (so a
+// value the typed decoder would refuse is refused too: the row then
+// carries the raw msgpack, as for unknown kinds). The tests check the
+// result against msgp's decoder and encoding/json for every kind. Where
+// it departs from encoding/json:
 //
 //   - []byte is a pair, not Base64 (inside an interface value, which has
 //     no static path, an array of numbers);
 //   - a nil or empty slice or map is [] or {}, never null;
 //   - a NaN or infinite float, a time, a complex number or a msgpack
 //     extension inside an interface value is null.
+//
+// Commands go the other way: EncodeBody writes a JavaScript value as the
+// msgpack of a command kind's body, following the same plans. The package
+// links neither reflect nor package event nor msgp; TestPlansCurrent fails
+// when the generated plans no longer match package event's types.
 package batch
 
 import (
-	"encoding/binary"
 	"errors"
 	"math"
-	"reflect"
 	"strconv"
-	"strings"
-	"sync"
 	"unicode/utf8"
 	"unsafe"
 
-	"github.com/tinylib/msgp/msgp"
-
-	"github.com/fieldrelay/fieldrelay/proto/event"
+	"github.com/fieldrelay/fieldrelay/proto/wire"
 	"github.com/fieldrelay/fieldrelay/wasm/client"
 )
 
-// Limits of the generated decoders (the //msgp:limit directive of package
-// event), enforced the same way.
-const (
-	limitArrays = 1024
-	limitMaps   = 256
-	maxDepth    = 64 // of interface values, which have no limit of their own
-)
+// maxDepth bounds the nesting of interface values, which have no limit of
+// their own; the plans carry the generated decoders' limits of arrays,
+// maps and bins (the //msgp:limit directive and limit= tags of package
+// event).
+const maxDepth = 64
 
 var errLimit = errors.New("batch: limit exceeded")
 
@@ -143,12 +143,20 @@ func (w *Writer) Close() []byte {
 	return w.Text
 }
 
-// Value writes one msgp-encoded value of type t alone (a command's result)
-// as Add writes an event's: Text is its JSON, its []byte pairs into Bytes
-// at the places BytesPaths(t) lists.
-func (w *Writer) Value(t reflect.Type, data []byte) error {
+var errNoResult = errors.New("batch: command result not known")
+
+// Result writes the data of a successful reply to a command of the kind
+// (its msgpack) alone, as Add writes an event's value: Text is its JSON,
+// its []byte pairs into Bytes at the places ResultPaths(kind) lists. It
+// fails for a kind whose result this version does not know and for data
+// msgp's decoder of the result type would refuse.
+func (w *Writer) Result(kind string, data []byte) error {
 	w.Reset()
-	_, _, err := w.transcode(planOf(t), data, 0)
+	p := resultPlan(kind)
+	if p == nil {
+		return errNoResult
+	}
+	_, _, err := w.transcode(p, data, 0)
 	return err
 }
 
@@ -163,141 +171,6 @@ func (w *Writer) appendBytes(p []byte) {
 	w.Text = append(b, ']')
 }
 
-// A plan says how to transcode one Go type.
-type plan struct {
-	kind   reflect.Kind
-	elem   *plan   // slice, array, map value, pointer
-	n      int     // array length
-	fields []field // struct: its JSON properties, in order
-	// wire lists a struct's msg keys in field order, which is the order
-	// msgp writes them in: looked for from where the last key was found,
-	// a key is found in a comparison or two, where byKey would hash it.
-	wire  []wireKey
-	byKey map[string]int
-	bytes bool // []byte
-}
-
-// wireKey is a msg key and the index of its field, -1 for a field that
-// is not a JSON property.
-type wireKey struct {
-	key   string
-	field int
-}
-
-// field is a struct field that is a JSON property.
-type field struct {
-	name   string // JSON name
-	key    string // `"name":`
-	omit   bool   // json omitempty
-	onWire bool   // has a msg key (else always its zero value)
-	plan   *plan
-}
-
-var (
-	plansMu sync.Mutex
-	plans   = map[reflect.Type]*plan{}
-	// kindPlans maps every event kind to the plan of its type; built on
-	// first use, read-only after.
-	kindPlans = sync.OnceValue(func() map[string]*plan {
-		m := make(map[string]*plan)
-		for _, k := range event.Kinds() {
-			m[k] = planOf(reflect.TypeOf(event.New(k)).Elem())
-		}
-		return m
-	})
-)
-
-// planOfKind returns the plan of an event kind's type, or nil if the kind
-// is unknown.
-func planOfKind(kind string) *plan { return kindPlans()[kind] }
-
-// planOf returns the plan of t, built on first use.
-func planOf(t reflect.Type) *plan {
-	plansMu.Lock()
-	defer plansMu.Unlock()
-	return buildPlan(t)
-}
-
-func buildPlan(t reflect.Type) *plan {
-	if p := plans[t]; p != nil {
-		return p
-	}
-	p := &plan{kind: t.Kind()}
-	plans[t] = p // before the fields: a recursive type finds it
-	switch t.Kind() {
-	case reflect.Slice:
-		if t.Elem().Kind() == reflect.Uint8 {
-			p.bytes = true
-		} else {
-			p.elem = buildPlan(t.Elem())
-		}
-	case reflect.Array:
-		p.elem, p.n = buildPlan(t.Elem()), t.Len()
-	case reflect.Map:
-		if t.Key().Kind() != reflect.String {
-			p.kind = reflect.Invalid // msgp cannot either
-		} else {
-			p.elem = buildPlan(t.Elem())
-		}
-	case reflect.Pointer:
-		p.elem = buildPlan(t.Elem())
-	case reflect.Struct:
-		p.byKey = make(map[string]int)
-		for i := 0; i < t.NumField(); i++ {
-			sf := t.Field(i)
-			if !sf.IsExported() {
-				continue
-			}
-			name, jopts, _ := strings.Cut(sf.Tag.Get("json"), ",")
-			key, _, _ := strings.Cut(sf.Tag.Get("msg"), ",")
-			if name == "-" {
-				name = "" // not a property; still read past on the wire
-			} else if name == "" {
-				name = sf.Name
-			}
-			if key == "" {
-				key = sf.Name
-			}
-			fp := buildPlan(sf.Type)
-			index := len(p.fields)
-			if name == "" {
-				index = -1
-			}
-			if key != "-" {
-				p.byKey[key] = index
-				p.wire = append(p.wire, wireKey{key, index})
-			}
-			if name == "" {
-				continue
-			}
-			p.fields = append(p.fields, field{
-				name:   name,
-				key:    string(appendString(nil, name)) + ":",
-				omit:   hasOption(jopts, "omitempty"),
-				onWire: key != "-",
-				plan:   fp,
-			})
-		}
-	case reflect.Bool, reflect.String, reflect.Interface, reflect.Float32, reflect.Float64,
-		reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
-		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-	default:
-		p.kind = reflect.Invalid
-	}
-	return p
-}
-
-func hasOption(opts, want string) bool {
-	for opts != "" {
-		var o string
-		o, opts, _ = strings.Cut(opts, ",")
-		if o == want {
-			return true
-		}
-	}
-	return false
-}
-
 var errUnsupported = errors.New("batch: type cannot be transcoded")
 
 // transcode reads one value of plan p from b, writes it as JSON, and
@@ -308,114 +181,116 @@ func (w *Writer) transcode(p *plan, b []byte, depth int) (rest []byte, empty boo
 		return rest, empty, nil
 	}
 	switch p.kind {
-	case reflect.Bool:
+	case kBool:
 		var v bool
-		v, rest, err = msgp.ReadBoolBytes(b)
+		v, rest, err = wire.ReadBool(b)
 		if v {
 			w.Text = append(w.Text, "true"...)
 		} else {
 			w.Text = append(w.Text, "false"...)
 		}
 		return rest, !v, err
-	case reflect.Int, reflect.Int64:
+	case kInt, kInt64:
 		var v int64
-		v, rest, err = msgp.ReadInt64Bytes(b)
+		v, rest, err = wire.ReadInt64(b)
 		return rest, v == 0, w.int(v, err)
-	case reflect.Int32:
-		var v int32
-		v, rest, err = msgp.ReadInt32Bytes(b)
-		return rest, v == 0, w.int(int64(v), err)
-	case reflect.Int16:
-		var v int16
-		v, rest, err = msgp.ReadInt16Bytes(b)
-		return rest, v == 0, w.int(int64(v), err)
-	case reflect.Int8:
-		var v int8
-		v, rest, err = msgp.ReadInt8Bytes(b)
-		return rest, v == 0, w.int(int64(v), err)
-	case reflect.Uint, reflect.Uint64:
+	case kInt32:
+		var v int64
+		v, rest, err = wire.ReadInt(b, 32)
+		return rest, v == 0, w.int(v, err)
+	case kInt16:
+		var v int64
+		v, rest, err = wire.ReadInt(b, 16)
+		return rest, v == 0, w.int(v, err)
+	case kInt8:
+		var v int64
+		v, rest, err = wire.ReadInt(b, 8)
+		return rest, v == 0, w.int(v, err)
+	case kUint, kUint64:
 		var v uint64
-		v, rest, err = msgp.ReadUint64Bytes(b)
+		v, rest, err = wire.ReadUint64(b)
 		return rest, v == 0, w.uint(v, err)
-	case reflect.Uint32:
-		var v uint32
-		v, rest, err = msgp.ReadUint32Bytes(b)
-		return rest, v == 0, w.uint(uint64(v), err)
-	case reflect.Uint16:
-		var v uint16
-		v, rest, err = msgp.ReadUint16Bytes(b)
-		return rest, v == 0, w.uint(uint64(v), err)
-	case reflect.Uint8:
-		var v uint8
-		v, rest, err = msgp.ReadUint8Bytes(b)
-		return rest, v == 0, w.uint(uint64(v), err)
-	case reflect.Float64:
+	case kUint32:
+		var v uint64
+		v, rest, err = wire.ReadUint(b, 32)
+		return rest, v == 0, w.uint(v, err)
+	case kUint16:
+		var v uint64
+		v, rest, err = wire.ReadUint(b, 16)
+		return rest, v == 0, w.uint(v, err)
+	case kUint8:
+		var v uint64
+		v, rest, err = wire.ReadUint(b, 8)
+		return rest, v == 0, w.uint(v, err)
+	case kFloat64:
 		var v float64
-		v, rest, err = msgp.ReadFloat64Bytes(b)
+		v, rest, err = wire.ReadFloat64(b)
 		w.Text = appendFloat(w.Text, v, 64)
 		return rest, v == 0, err
-	case reflect.Float32:
+	case kFloat32:
 		var v float32
-		v, rest, err = msgp.ReadFloat32Bytes(b)
+		v, rest, err = wire.ReadFloat32(b)
 		w.Text = appendFloat(w.Text, float64(v), 32)
 		return rest, v == 0, err
-	case reflect.String:
+	case kString:
 		var v []byte
-		v, rest, err = msgp.ReadStringZC(b)
+		v, rest, err = wire.ReadStringBytes(b)
 		w.Text = appendString(w.Text, unsafeString(v))
 		return rest, len(v) == 0, err
-	case reflect.Slice:
-		if p.bytes {
-			var v []byte
-			v, rest, err = msgp.ReadBytesZC(b)
-			w.appendBytes(v)
-			return rest, len(v) == 0, err
+	case kBytes:
+		var v []byte
+		v, rest, err = wire.ReadBytes(b)
+		if err == nil && p.limit != 0 && len(v) > int(p.limit) {
+			return b, false, errLimit
 		}
+		w.appendBytes(v)
+		return rest, len(v) == 0, err
+	case kSlice:
 		return w.list(p, b, depth, -1)
-	case reflect.Array:
+	case kArray:
 		return w.list(p, b, depth, p.n)
-	case reflect.Map:
+	case kMap:
 		return w.object(p, b, depth)
-	case reflect.Pointer:
-		if msgp.IsNil(b) {
-			rest, err = msgp.ReadNilBytes(b)
+	case kPointer:
+		if wire.IsNil(b) {
+			rest, err = wire.ReadNil(b)
 			w.Text = append(w.Text, "null"...)
 			return rest, true, err
 		}
-		rest, _, err = w.transcode(p.elem, b, depth)
+		rest, _, err = w.transcode(&plans[p.elem], b, depth)
 		return rest, false, err
-	case reflect.Struct:
+	case kStruct:
 		return w.structure(p, b, depth)
-	case reflect.Interface:
+	case kInterface:
 		return w.dynamic(b, depth)
 	}
 	return b, false, errUnsupported
 }
 
 // fast transcodes the encodings msgp writes most often (positive fixint,
-// float64, booleans, short strings and bins) without msgp's general
-// readers, which cost a good part of the transcoding in the browser. It
-// handles nothing those readers would read differently, and reports
-// whether it handled b.
+// float64, booleans, short strings and bins) without the general readers,
+// which cost a good part of the transcoding in the browser. It handles
+// nothing those readers would read differently, and reports whether it
+// handled b.
 func (w *Writer) fast(p *plan, b []byte) (rest []byte, empty, ok bool) {
 	if len(b) == 0 {
 		return b, false, false
 	}
 	lead := b[0]
 	switch p.kind {
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
-		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+	case kInt, kInt8, kInt16, kInt32, kInt64, kUint, kUint8, kUint16, kUint32, kUint64:
 		if lead < 0x80 { // positive fixint fits every integer type
 			w.Text = strconv.AppendUint(w.Text, uint64(lead), 10)
 			return b[1:], lead == 0, true
 		}
-	case reflect.Float64:
+	case kFloat64:
 		if lead == 0xcb && len(b) >= 9 {
-			v := math.Float64frombits(binary.BigEndian.Uint64(b[1:]))
+			v := math.Float64frombits(uint64(b[1])<<56 | uint64(b[2])<<48 | uint64(b[3])<<40 | uint64(b[4])<<32 |
+				uint64(b[5])<<24 | uint64(b[6])<<16 | uint64(b[7])<<8 | uint64(b[8]))
 			w.Text = appendFloat(w.Text, v, 64)
 			return b[9:], v == 0, true
 		}
-	case reflect.Bool:
+	case kBool:
 		if lead == 0xc2 || lead == 0xc3 {
 			if lead == 0xc3 {
 				w.Text = append(w.Text, "true"...)
@@ -424,7 +299,7 @@ func (w *Writer) fast(p *plan, b []byte) (rest []byte, empty, ok bool) {
 			}
 			return b[1:], lead == 0xc2, true
 		}
-	case reflect.String:
+	case kString:
 		var n, h int
 		switch {
 		case lead&0xe0 == 0xa0: // fixstr
@@ -439,8 +314,9 @@ func (w *Writer) fast(p *plan, b []byte) (rest []byte, empty, ok bool) {
 		}
 		w.Text = appendString(w.Text, unsafeString(b[h:h+n]))
 		return b[h+n:], n == 0, true
-	case reflect.Slice:
-		if p.bytes && lead == 0xc4 && len(b) >= 2 && len(b) >= 2+int(b[1]) { // bin8
+	case kBytes:
+		// bin8: at most 255 bytes, under every limit of package event.
+		if lead == 0xc4 && len(b) >= 2 && len(b) >= 2+int(b[1]) && (p.limit == 0 || uint32(b[1]) <= p.limit) {
 			n := int(b[1])
 			w.appendBytes(b[2 : 2+n])
 			return b[2+n:], n == 0, true
@@ -459,23 +335,26 @@ func (w *Writer) uint(v uint64, err error) error {
 	return err
 }
 
+var errArrayLen = errors.New("batch: array of the wrong length")
+
 // list writes an array or a slice (want < 0) of p.elem.
 func (w *Writer) list(p *plan, b []byte, depth, want int) ([]byte, bool, error) {
-	n, b, err := msgp.ReadArrayHeaderBytes(b)
+	n, b, err := wire.ReadArrayHeader(b)
 	switch {
 	case err != nil:
 		return b, false, err
-	case want < 0 && n > limitArrays:
+	case want < 0 && n > p.limit:
 		return b, false, errLimit
-	case want >= 0 && int(n) != want:
-		return b, false, msgp.ArrayError{Wanted: uint32(want), Got: n}
+	case want >= 0 && int64(n) != int64(want):
+		return b, false, errArrayLen
 	}
+	elem := &plans[p.elem]
 	w.Text = append(w.Text, '[')
 	for i := uint32(0); i < n; i++ {
 		if i > 0 {
 			w.Text = append(w.Text, ',')
 		}
-		if b, _, err = w.transcode(p.elem, b, depth); err != nil {
+		if b, _, err = w.transcode(elem, b, depth); err != nil {
 			return b, false, err
 		}
 	}
@@ -485,24 +364,25 @@ func (w *Writer) list(p *plan, b []byte, depth, want int) ([]byte, bool, error) 
 
 // object writes a map with string keys.
 func (w *Writer) object(p *plan, b []byte, depth int) ([]byte, bool, error) {
-	n, b, err := msgp.ReadMapHeaderBytes(b)
+	n, b, err := wire.ReadMapHeader(b)
 	switch {
 	case err != nil:
 		return b, false, err
-	case n > limitMaps:
+	case n > p.limit:
 		return b, false, errLimit
 	}
+	elem := &plans[p.elem]
 	w.Text = append(w.Text, '{')
 	for i := uint32(0); i < n; i++ {
 		if i > 0 {
 			w.Text = append(w.Text, ',')
 		}
 		var k []byte
-		if k, b, err = msgp.ReadStringZC(b); err != nil {
+		if k, b, err = wire.ReadStringBytes(b); err != nil {
 			return b, false, err
 		}
 		w.Text = append(appendString(w.Text, unsafeString(k)), ':')
-		if b, _, err = w.transcode(p.elem, b, depth); err != nil {
+		if b, _, err = w.transcode(elem, b, depth); err != nil {
 			return b, false, err
 		}
 	}
@@ -513,11 +393,11 @@ func (w *Writer) object(p *plan, b []byte, depth int) ([]byte, bool, error) {
 // structure writes a struct: the properties on the wire, in wire order,
 // then the zero value of every other one.
 func (w *Writer) structure(p *plan, b []byte, depth int) ([]byte, bool, error) {
-	n, b, err := msgp.ReadMapHeaderBytes(b)
+	n, b, err := wire.ReadMapHeader(b)
 	switch {
 	case err != nil:
 		return b, false, err
-	case n > limitMaps:
+	case n > p.limit:
 		return b, false, errLimit
 	}
 	var seenSmall uint64
@@ -527,31 +407,29 @@ func (w *Writer) structure(p *plan, b []byte, depth int) ([]byte, bool, error) {
 	}
 	w.Text = append(w.Text, '{')
 	first := true
-	next := 0 // in p.wire
+	next := 0 // in p.fields: the keys come in field order, as msgp writes them
 	for ; n > 0; n-- {
 		var k []byte
 		if len(b) > 0 && b[0]&0xe0 == 0xa0 && len(b) > int(b[0]&0x1f) { // fixstr
 			k, b = b[1:1+b[0]&0x1f], b[1+b[0]&0x1f:]
-		} else if k, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		} else if k, b, err = wire.ReadMapKey(b); err != nil {
 			return b, false, err
 		}
-		i, ok := 0, false
-		for j := next; j < len(p.wire); j++ {
-			if p.wire[j].key == string(k) {
-				i, ok, next = p.wire[j].field, true, j+1
-				break
-			}
-		}
-		if !ok {
-			i, ok = p.byKey[string(k)]
-		}
-		if !ok || i < 0 {
-			if b, err = msgp.Skip(b); err != nil {
+		i := p.find(k, next)
+		if i < 0 {
+			if b, err = wire.Skip(b); err != nil {
 				return b, false, err
 			}
 			continue
 		}
+		next = i + 1
 		f := &p.fields[i]
+		if f.name == "" { // on the wire, not a JSON property
+			if b, _, err = w.discard(&plans[f.plan], b, depth); err != nil {
+				return b, false, err
+			}
+			continue
+		}
 		if seenBig != nil {
 			seenBig[i] = true
 		} else {
@@ -561,9 +439,9 @@ func (w *Writer) structure(p *plan, b []byte, depth int) ([]byte, bool, error) {
 		if !first {
 			w.Text = append(w.Text, ',')
 		}
-		w.Text = append(w.Text, f.key...)
+		w.Text = append(w.Text, f.json...)
 		var empty bool
-		if b, empty, err = w.transcode(f.plan, b, depth); err != nil {
+		if b, empty, err = w.transcode(&plans[f.plan], b, depth); err != nil {
 			return b, false, err
 		}
 		if f.omit && empty {
@@ -578,61 +456,86 @@ func (w *Writer) structure(p *plan, b []byte, depth int) ([]byte, bool, error) {
 		if seenBig != nil {
 			seen = seenBig[i]
 		}
-		if seen || f.omit {
+		if seen || f.omit || f.name == "" {
 			continue
 		}
 		if !first {
 			w.Text = append(w.Text, ',')
 		}
 		first = false
-		w.Text = append(w.Text, f.key...)
-		w.zero(f.plan)
+		w.Text = append(w.Text, f.json...)
+		w.zero(&plans[f.plan])
 	}
 	w.Text = append(w.Text, '}')
 	return b, false, nil
 }
 
+// find returns the index of the field whose msgpack key is k, looking
+// from field next on first (msgp writes the keys in field order, so the
+// key is found in a comparison or two), or -1.
+func (p *plan) find(k []byte, next int) int {
+	for j := next; j < len(p.fields); j++ {
+		if p.fields[j].key == string(k) && p.fields[j].key != "" {
+			return j
+		}
+	}
+	for j := 0; j < next && j < len(p.fields); j++ {
+		if p.fields[j].key == string(k) && p.fields[j].key != "" {
+			return j
+		}
+	}
+	return -1
+}
+
+// discard reads a value of a field that is no JSON property, as the
+// decoder does (so that it refuses what the decoder refuses), and writes
+// nothing.
+func (w *Writer) discard(p *plan, b []byte, depth int) ([]byte, bool, error) {
+	text, bytes := len(w.Text), len(w.Bytes)
+	rest, empty, err := w.transcode(p, b, depth)
+	w.Text, w.Bytes = w.Text[:text], w.Bytes[:bytes]
+	return rest, empty, err
+}
+
 // zero writes the zero value of p, as its Go type would be written.
 func (w *Writer) zero(p *plan) {
 	switch p.kind {
-	case reflect.Bool:
+	case kBool:
 		w.Text = append(w.Text, "false"...)
-	case reflect.String:
+	case kString:
 		w.Text = append(w.Text, `""`...)
-	case reflect.Slice:
-		if p.bytes {
-			w.appendBytes(nil)
-		} else {
-			w.Text = append(w.Text, "[]"...)
-		}
-	case reflect.Array:
+	case kBytes:
+		w.appendBytes(nil)
+	case kSlice:
+		w.Text = append(w.Text, "[]"...)
+	case kArray:
 		w.Text = append(w.Text, '[')
 		for i := 0; i < p.n; i++ {
 			if i > 0 {
 				w.Text = append(w.Text, ',')
 			}
-			w.zero(p.elem)
+			w.zero(&plans[p.elem])
 		}
 		w.Text = append(w.Text, ']')
-	case reflect.Map:
+	case kMap:
 		w.Text = append(w.Text, "{}"...)
-	case reflect.Struct:
+	case kStruct:
 		w.Text = append(w.Text, '{')
 		first := true
 		for i := range p.fields {
 			f := &p.fields[i]
-			if f.omit {
+			if f.omit || f.name == "" {
 				continue
 			}
 			if !first {
 				w.Text = append(w.Text, ',')
 			}
 			first = false
-			w.Text = append(w.Text, f.key...)
-			w.zero(f.plan)
+			w.Text = append(w.Text, f.json...)
+			w.zero(&plans[f.plan])
 		}
 		w.Text = append(w.Text, '}')
-	case reflect.Pointer, reflect.Interface, reflect.Invalid:
+	case kPointer, kInterface, kInvalid:
 		w.Text = append(w.Text, "null"...)
 	default: // numbers
 		w.Text = append(w.Text, '0')
@@ -646,10 +549,10 @@ func (w *Writer) dynamic(b []byte, depth int) (rest []byte, empty bool, err erro
 	if depth >= maxDepth {
 		return b, false, errLimit
 	}
-	switch msgp.NextType(b) {
-	case msgp.MapType:
+	switch wire.NextKind(b) {
+	case wire.KindMap:
 		var n uint32
-		if n, b, err = msgp.ReadMapHeaderBytes(b); err != nil {
+		if n, b, err = wire.ReadMapHeader(b); err != nil {
 			return b, false, err
 		}
 		w.Text = append(w.Text, '{')
@@ -658,7 +561,7 @@ func (w *Writer) dynamic(b []byte, depth int) (rest []byte, empty bool, err erro
 				w.Text = append(w.Text, ',')
 			}
 			var k []byte
-			if k, b, err = msgp.ReadMapKeyZC(b); err != nil {
+			if k, b, err = wire.ReadMapKey(b); err != nil {
 				return b, false, err
 			}
 			w.Text = append(appendString(w.Text, unsafeString(k)), ':')
@@ -668,9 +571,9 @@ func (w *Writer) dynamic(b []byte, depth int) (rest []byte, empty bool, err erro
 		}
 		w.Text = append(w.Text, '}')
 		return b, false, nil
-	case msgp.ArrayType:
+	case wire.KindArray:
 		var n uint32
-		if n, b, err = msgp.ReadArrayHeaderBytes(b); err != nil {
+		if n, b, err = wire.ReadArrayHeader(b); err != nil {
 			return b, false, err
 		}
 		w.Text = append(w.Text, '[')
@@ -684,33 +587,33 @@ func (w *Writer) dynamic(b []byte, depth int) (rest []byte, empty bool, err erro
 		}
 		w.Text = append(w.Text, ']')
 		return b, false, nil
-	case msgp.Float32Type:
+	case wire.KindFloat32:
 		var v float32
-		v, rest, err = msgp.ReadFloat32Bytes(b)
+		v, rest, err = wire.ReadFloat32(b)
 		w.Text = appendFloat(w.Text, float64(v), 32)
-	case msgp.Float64Type:
+	case wire.KindFloat64:
 		var v float64
-		v, rest, err = msgp.ReadFloat64Bytes(b)
+		v, rest, err = wire.ReadFloat64(b)
 		w.Text = appendFloat(w.Text, v, 64)
-	case msgp.IntType:
+	case wire.KindInt:
 		var v int64
-		v, rest, err = msgp.ReadInt64Bytes(b)
+		v, rest, err = wire.ReadInt64(b)
 		w.Text = strconv.AppendInt(w.Text, v, 10)
-	case msgp.UintType:
+	case wire.KindUint:
 		var v uint64
-		v, rest, err = msgp.ReadUint64Bytes(b)
+		v, rest, err = wire.ReadUint64(b)
 		w.Text = strconv.AppendUint(w.Text, v, 10)
-	case msgp.BoolType:
+	case wire.KindBool:
 		var v bool
-		v, rest, err = msgp.ReadBoolBytes(b)
+		v, rest, err = wire.ReadBool(b)
 		w.Text = strconv.AppendBool(w.Text, v)
-	case msgp.StrType:
+	case wire.KindStr:
 		var v []byte
-		v, rest, err = msgp.ReadStringZC(b)
+		v, rest, err = wire.ReadStringBytes(b)
 		w.Text = appendString(w.Text, unsafeString(v))
-	case msgp.BinType:
+	case wire.KindBin:
 		var v []byte
-		v, rest, err = msgp.ReadBytesZC(b)
+		v, rest, err = wire.ReadBytes(b)
 		w.Text = append(w.Text, '[')
 		for i, c := range v {
 			if i > 0 {
@@ -719,12 +622,12 @@ func (w *Writer) dynamic(b []byte, depth int) (rest []byte, empty bool, err erro
 			w.Text = strconv.AppendUint(w.Text, uint64(c), 10)
 		}
 		w.Text = append(w.Text, ']')
-	case msgp.NilType:
-		rest, err = msgp.ReadNilBytes(b)
+	case wire.KindNil:
+		rest, err = wire.ReadNil(b)
 		w.Text = append(w.Text, "null"...)
 		return rest, true, err
 	default: // times, complex numbers, extensions
-		rest, err = msgp.Skip(b)
+		rest, err = wire.Skip(b)
 		w.Text = append(w.Text, "null"...)
 	}
 	return rest, false, err
@@ -827,50 +730,6 @@ func appendString(b []byte, s string) []byte {
 	}
 	b = append(b, s[start:]...)
 	return append(b, '"')
-}
-
-// BytesPaths returns the JSON paths of the []byte properties of values of
-// t: each a list of property names, where "*" stands for every element of
-// an array or every value of an object.
-func BytesPaths(t reflect.Type) [][]string {
-	var paths [][]string
-	bytesPaths(planOf(t), nil, map[*plan]bool{}, &paths)
-	return paths
-}
-
-// Paths returns BytesPaths for the type of every known event kind that
-// has []byte properties.
-func Paths() map[string][][]string {
-	out := make(map[string][][]string)
-	for _, kind := range event.Kinds() {
-		if paths := BytesPaths(reflect.TypeOf(event.New(kind)).Elem()); len(paths) > 0 {
-			out[kind] = paths
-		}
-	}
-	return out
-}
-
-func bytesPaths(p *plan, path []string, seen map[*plan]bool, out *[][]string) {
-	for p.kind == reflect.Pointer {
-		p = p.elem
-	}
-	if p.bytes {
-		*out = append(*out, append([]string(nil), path...))
-		return
-	}
-	if seen[p] {
-		return // a recursive type: its paths would be endless
-	}
-	seen[p] = true
-	defer delete(seen, p)
-	switch p.kind {
-	case reflect.Struct:
-		for _, f := range p.fields {
-			bytesPaths(f.plan, append(path, f.name), seen, out)
-		}
-	case reflect.Slice, reflect.Array, reflect.Map:
-		bytesPaths(p.elem, append(path, "*"), seen, out)
-	}
 }
 
 // unsafeString views b as a string for appendString, which copies it.
