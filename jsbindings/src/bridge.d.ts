@@ -53,6 +53,17 @@ export interface BridgeConnectOptions {
   connectTimeout?: number;
 }
 
+export interface BridgeDirectOptions {
+  link?: string;
+  onState?: (state: BridgeState, error: BridgeError | null) => void;
+  /** Errors no call waits for, and messages from the app dropped as bad input. */
+  onError?: (error: BridgeError) => void;
+  minBackoff?: number;
+  maxBackoff?: number;
+  commandTimeout?: number;
+  connectTimeout?: number;
+}
+
 export interface BridgeSubscribedInfo extends BridgePosition {
   recovered: boolean;
   replayed: number;
@@ -104,6 +115,13 @@ export interface FieldRelayBridge {
   /** Per event kind, where its []byte properties are (see batch.Paths). */
   readonly bytesPaths: { readonly [kind: string]: string[][] };
   connect(url: string, options?: BridgeConnectOptions): Promise<BridgeClient>;
+  /**
+   * Only in fieldrelay-direct.wasm: a session with ProGlove Insight
+   * Mobile's Streams API server (wasm/bridge/direct.go). subscribe ignores
+   * recover, rejects since, and never calls onSubscribed; stats adds
+   * badInput (messages from the app dropped).
+   */
+  connectDirect?(url: string, options?: BridgeDirectOptions): Promise<BridgeClient>;
   /** Decodes and delivers count events without relay or network; resolves with the time in Go. */
   benchmark(count: number, perMessage: number, onBatch: BatchCallback): Promise<{ events: number; ms: number }>;
 }

@@ -85,6 +85,39 @@ export interface ConnectOptions {
  */
 export declare function connect(url: string | URL, options?: ConnectOptions): Promise<Client>;
 
+export interface DirectOptions {
+  /** The link name in events' meta and the status channel link/<link>/status; default "direct". */
+  link?: string;
+  /** Bound of connect, in ms; default 30 000. */
+  connectTimeout?: number;
+  /**
+   * How long a command waits for the app's error event before it counts
+   * as delivered (the Streams API acknowledges nothing else), in ms;
+   * default 2 000.
+   */
+  commandTimeout?: number;
+  /** Bounds of the wait between connection attempts, in ms (full jitter). */
+  minBackoff?: number;
+  maxBackoff?: number;
+}
+
+/**
+ * Connects straight to ProGlove Insight Mobile's Streams API server
+ * (ws://localhost:PORT on the device that runs the app, port in
+ * [1024, 65536)), with no relay: for hybrid apps and WebViews on that
+ * device. The Client is the same as connect's: the same event kinds,
+ * channels and values as through the relay, and the scanner commands
+ * (Commands.SCANNER_*). Positions are this session's own (a fresh epoch
+ * per connectDirect), so `recover` and `since` have nothing to resume
+ * across sessions.
+ *
+ * Direct mode lives in fieldrelay-direct.wasm (the ProGlove codec adds
+ * some 120 KB gzip that relay users should not pay for): if init() has not
+ * run yet, connectDirect loads it from next to this module; a page that
+ * called init() itself must have given it that file.
+ */
+export declare function connectDirect(url: string | URL, options?: DirectOptions): Promise<Client>;
+
 export type State = 'connecting' | 'connected' | 'reconnecting' | 'closed';
 
 /** A place in the tenant's event log. */

@@ -230,6 +230,30 @@ export async function connect(url, options = {}) {
   return client;
 }
 
+/**
+ * Connects straight to ProGlove Insight Mobile (ws://localhost:PORT), with
+ * no relay; needs fieldrelay-direct.wasm. See index.d.ts.
+ * @param {string | URL} url
+ * @param {import('./index.d.ts').DirectOptions} [options]
+ * @returns {Promise<Client>}
+ */
+export async function connectDirect(url, options = {}) {
+  await init({ wasmURL: new URL('./fieldrelay-direct.wasm', import.meta.url) });
+  const b = bridge();
+  if (typeof b.connectDirect !== 'function') {
+    throw new FieldRelayError(Codes.BAD_REQUEST, 'this fieldrelay.wasm has no direct mode: call init({ wasmURL }) with fieldrelay-direct.wasm');
+  }
+  const client = new Client();
+  const { link, commandTimeout, connectTimeout, minBackoff, maxBackoff } = options;
+  const handle = await b.connectDirect(String(url), {
+    link, commandTimeout, connectTimeout, minBackoff, maxBackoff,
+    onState: (state, err) => client[setState](state, err),
+    onError: (err) => client[emit]('error', toError(err)),
+  }).catch((e) => { throw toError(e); });
+  client[attach](handle);
+  return client;
+}
+
 function wsURL(url) {
   const base = globalThis.location?.href;
   const u = base ? new URL(String(url), base) : new URL(String(url));

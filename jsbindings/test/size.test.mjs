@@ -60,3 +60,29 @@ test('fieldrelay.wasm is within the budget', { timeout: 10 * 60_000 }, () => {
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+// fieldrelay-direct.wasm (direct mode) has no budget of its own in
+// DESIGN.md: it links the ProGlove codec, package event and msgp. Its size
+// is printed and held under a ceiling at today's size plus ~2 %, so that it
+// cannot grow unnoticed.
+const DIRECT_CEILING = { gzip: 1_440_000, brotli: 1_050_000 };
+
+test('fieldrelay-direct.wasm stays under its ceiling', { timeout: 10 * 60_000 }, () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fieldrelay-size-'));
+  try {
+    const wasm = path.join(dir, 'fieldrelay-direct.wasm');
+    const r = spawnSync('bash', [path.join(root, '.ci', 'build-web.sh'), '--wasm', wasm, 'direct'], {
+      cwd: root, encoding: 'utf8', timeout: 10 * 60_000,
+    });
+    assert.equal(r.status, 0, `build-web.sh --wasm failed:\n${r.stderr}`);
+    const raw = fs.readFileSync(wasm);
+    const cli = spawnSync('gzip', ['-9', '-n', '-c', wasm], { maxBuffer: 64 << 20 });
+    const gzip = cli.status === 0 ? cli.stdout.length : zlib.gzipSync(raw, { level: 9 }).length;
+    const brotli = zlib.brotliCompressSync(raw, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 11 } }).length;
+    console.log(`fieldrelay-direct.wasm: raw ${raw.length} B, gzip -9 ${gzip} B, brotli 11 ${brotli} B`);
+    assert.ok(gzip <= DIRECT_CEILING.gzip, `gzip ${gzip} B grew past ${DIRECT_CEILING.gzip} B`);
+    assert.ok(brotli <= DIRECT_CEILING.brotli, `brotli ${brotli} B grew past ${DIRECT_CEILING.brotli} B`);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

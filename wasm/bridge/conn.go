@@ -19,9 +19,71 @@ import (
 // connectTimeout.
 const defaultConnectTimeout = 30 * time.Second
 
-// conn is one connected client and the JavaScript object that handles it.
+// session is what a handle drives: the relay client (relaySession), or
+// in the direct build a session with Insight Mobile (direct.go). Both
+// deliver client.Events, which the batch writer turns into rows.
+type session interface {
+	Subscribe(ctx context.Context, pattern string, o subscribeOptions) (subscription, error)
+	// Command sends body (msgpack) and returns the result's msgpack.
+	Command(ctx context.Context, target, kind string, body []byte) ([]byte, error)
+	State() string
+	Stats() map[string]any
+	Close()
+}
+
+type subscribeOptions struct {
+	Recover, Latest bool
+	Since           *client.Position
+	OnEvents        func([]client.Event)
+	OnSubscribed    func(client.SubscribedInfo)
+}
+
+// subscription is what client.Subscription offers the bridge.
+type subscription interface {
+	Unsubscribe(ctx context.Context) error
+	Position() client.Position
+	Pattern() string
+	Done() <-chan struct{}
+	Err() error
+}
+
+// relaySession is a session with the relay.
+type relaySession struct{ c *client.Client }
+
+func (r relaySession) Subscribe(ctx context.Context, pattern string, o subscribeOptions) (subscription, error) {
+	s, err := r.c.Subscribe(ctx, pattern, &client.SubscribeOptions{
+		Recover: o.Recover, Latest: o.Latest, Since: o.Since,
+		OnEvents: o.OnEvents, OnSubscribed: o.OnSubscribed,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func (r relaySession) Command(ctx context.Context, target, kind string, body []byte) ([]byte, error) {
+	rep, err := r.c.Command(ctx, target, kind, client.RawBody(body))
+	return rep.Data, err
+}
+
+func (r relaySession) State() string { return r.c.State().String() }
+
+func (r relaySession) Stats() map[string]any {
+	s := r.c.Stats()
+	return map[string]any{
+		"reconnects": s.Reconnects,
+		"gaps":       s.Gaps,
+		"delivered":  s.Delivered,
+		"duplicates": s.Duplicates,
+		"lost":       s.Lost,
+	}
+}
+
+func (r relaySession) Close() { r.c.Close() }
+
+// conn is one connected session and the JavaScript object that handles it.
 type conn struct {
-	c       *client.Client
+	c       session
 	obj     js.Value
 	funcs   []js.Func
 	onError js.Value
@@ -46,7 +108,7 @@ func connectCall(url, o js.Value) js.Value {
 		if err != nil {
 			return nil, err
 		}
-		cn := &conn{c: c, onError: onError}
+		cn := &conn{c: relaySession{c}, onError: onError}
 		return cn.object(), nil
 	})
 }
@@ -141,17 +203,8 @@ func (cn *conn) object() js.Value {
 	add("command", js.FuncOf(func(_ js.Value, args []js.Value) any {
 		return cn.command(arg(args, 0), arg(args, 1), arg(args, 2))
 	}))
-	add("state", method(func([]js.Value) any { return cn.c.State().String() }))
-	add("stats", method(func([]js.Value) any {
-		s := cn.c.Stats()
-		return map[string]any{
-			"reconnects": s.Reconnects,
-			"gaps":       s.Gaps,
-			"delivered":  s.Delivered,
-			"duplicates": s.Duplicates,
-			"lost":       s.Lost,
-		}
-	}))
+	add("state", method(func([]js.Value) any { return cn.c.State() }))
+	add("stats", method(func([]js.Value) any { return cn.c.Stats() }))
 	add("close", js.FuncOf(func(js.Value, []js.Value) any {
 		return promise(func() (any, error) {
 			cn.close()
@@ -182,7 +235,7 @@ func (cn *conn) close() {
 
 // sub is one subscription and its JavaScript object.
 type sub struct {
-	s      *client.Subscription
+	s      subscription
 	report func(error)
 
 	onBatch, onSubscribed, onEnd js.Value
@@ -209,7 +262,7 @@ func (cn *conn) subscribe(pattern, o js.Value) js.Value {
 		if s.onEnd, err = optFunc(o, "onEnd"); err != nil {
 			return nil, err
 		}
-		opts := &client.SubscribeOptions{
+		opts := subscribeOptions{
 			Recover:  optBool(o, "recover"),
 			Latest:   optBool(o, "latest"),
 			OnEvents: s.deliver,
@@ -328,18 +381,18 @@ func (cn *conn) command(target, kind, body js.Value) js.Value {
 		if err != nil {
 			return nil, err
 		}
-		r, err := cn.c.Command(context.Background(), target.String(), k, client.RawBody(b))
+		data, err := cn.c.Command(context.Background(), target.String(), k, b)
 		if err != nil {
 			return nil, err
 		}
-		raw := jsUint8Array.New(len(r.Data))
-		js.CopyBytesToJS(raw, r.Data)
+		raw := jsUint8Array.New(len(data))
+		js.CopyBytesToJS(raw, data)
 		out := map[string]any{"raw": raw, "data": nil}
 		// The result of kinds this version does not know stays raw, and
 		// so does data their result type's decoder would refuse.
-		if len(r.Data) > 0 {
+		if len(data) > 0 {
 			var w batch.Writer
-			if w.Result(k, r.Data) == nil {
+			if w.Result(k, data) == nil {
 				blob := jsUint8Array.New(len(w.Bytes))
 				js.CopyBytesToJS(blob, w.Bytes)
 				out["data"] = map[string]any{"json": string(w.Text), "bytes": blob,

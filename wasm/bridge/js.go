@@ -134,6 +134,11 @@ func badRequest(msg string) error { return &bridgeError{code: codes.BadRequest, 
 // gzip, for three type switches.
 func codeOf(err error) codes.Code {
 	for e := err; e != nil; e = unwrap(e) {
+		for _, hook := range codeHooks {
+			if c, ok := hook(e); ok {
+				return c
+			}
+		}
 		switch e := e.(type) {
 		case *bridgeError:
 			return e.code
@@ -153,6 +158,10 @@ func codeOf(err error) codes.Code {
 	}
 	return codes.Internal
 }
+
+// codeHooks give the codes of errors of packages only some builds link
+// (direct.go).
+var codeHooks []func(error) (codes.Code, bool)
 
 // unwrap follows Unwrap() error, and the first of Unwrap() []error (the
 // client's connect error puts the context's error first).

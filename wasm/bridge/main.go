@@ -58,10 +58,17 @@ func main() {
 		return benchmarkCall(arg(args, 0), arg(args, 1), arg(args, 2))
 	})
 	api.Set("benchmark", benchmark)
+	for _, extend := range extensions {
+		extend(api)
+	}
 	// Kept for the program's life, like the object: there is no unload.
 	js.Global().Set("__fieldrelay", api)
 	select {}
 }
+
+// extensions add to the API object; build-tagged files register them in
+// init (direct.go: connectDirect, in fieldrelay-direct.wasm only).
+var extensions []func(api js.Value)
 
 // arg returns args[i], or undefined.
 func arg(args []js.Value, i int) js.Value {
