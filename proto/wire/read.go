@@ -405,7 +405,28 @@ func Skip(b []byte) ([]byte, error) {
 		if len(b) == 0 {
 			return orig, ErrShort
 		}
-		l := skipLeads[b[0]]
+		// The forms events are mostly made of, without the table.
+		switch c := b[0]; {
+		case c < 0x80, c >= 0xe0: // fixint
+			b = b[1:]
+			continue
+		case c >= 0xa0 && c <= 0xbf: // fixstr
+			n := 1 + int(c&0x1f)
+			if len(b) < n {
+				return orig, ErrShort
+			}
+			b = b[n:]
+			continue
+		case c <= 0x8f: // fixmap
+			pending += 2 * uint64(c&0x0f)
+			b = b[1:]
+			continue
+		case c <= 0x9f: // fixarray
+			pending += uint64(c & 0x0f)
+			b = b[1:]
+			continue
+		}
+		l := &skipLeads[b[0]]
 		var v uint64 // the size or count
 		if l.n == 0 {
 			v = uint64(l.size)
