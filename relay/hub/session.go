@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"sync"
 	"time"
 
@@ -484,14 +485,31 @@ func (s *Session) refresh(f *proto.Refresh) {
 	}
 	s.mu.Lock()
 	same := cl.Tenant == s.claims.Tenant && cl.Subject == s.claims.Subject
+	// A token that no longer allows a live subscription is refused: the
+	// session keeps the grants it has until the old token expires (then
+	// it closes with TOKEN_EXPIRED, and a reconnect with the new token is
+	// refused the subscriptions it does not allow). The relay never goes
+	// on serving a pattern under a token that does not grant it.
+	var denied string
 	if same {
+		for _, sb := range s.subs {
+			if !cl.CanSubscribe(sb.pattern) {
+				denied = sb.pattern
+				break
+			}
+		}
+	}
+	if same && denied == "" {
 		s.claims = cl
 		s.armExpiry(cl.Expires)
 	}
 	s.mu.Unlock()
-	if !same {
+	switch {
+	case !same:
 		s.reply(f.Req, codes.Unauthorized, "token names another tenant or subject", nil)
-		return
+	case denied != "":
+		s.reply(f.Req, codes.Forbidden, "token does not allow the live subscription "+strconv.Quote(denied)+"; unsubscribe first", nil)
+	default:
+		s.reply(f.Req, codes.OK, "", nil)
 	}
-	s.reply(f.Req, codes.OK, "", nil)
 }

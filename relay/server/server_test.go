@@ -503,6 +503,35 @@ func TestRefreshKeepsSession(t *testing.T) {
 	}
 }
 
+// A refresh with a token that no longer grants a live subscription is
+// refused, and the session keeps delivering only what the old token
+// granted; once the subscription is gone the narrower token is accepted.
+func TestRefreshNarrowerTokenRefused(t *testing.T) {
+	r := startRelay(t, hub.Config{}, broker.MemoryConfig{})
+	wide, _ := r.auth.Mint(auth.Claims{Subject: "u", Tenant: "acme", Subscribe: []string{"#"}}, time.Hour)
+	narrow, _ := r.auth.Mint(auth.Claims{Subject: "u", Tenant: "acme", Subscribe: []string{"lora/#"}}, time.Hour)
+	c := connectRaw(t, r.url, wide)
+	c.subscribe(&proto.Subscribe{Req: 1, Sub: 1, Pattern: "scanner/#"})
+	c.send(&proto.Refresh{Req: 2, Token: narrow})
+	rep, ok := c.next().(*proto.Reply)
+	if !ok || codes.Code(rep.Code) != codes.Forbidden || !strings.Contains(rep.Message, "scanner/#") {
+		t.Fatalf("refresh to a token without scanner/#: %+v", rep)
+	}
+	c.send(&proto.Unsubscribe{Req: 3, Sub: 1})
+	if rep, ok := c.next().(*proto.Reply); !ok || rep.Req != 3 || rep.Code != 0 {
+		t.Fatalf("unsubscribe: %+v", rep)
+	}
+	c.send(&proto.Refresh{Req: 4, Token: narrow})
+	if rep, ok := c.next().(*proto.Reply); !ok || rep.Req != 4 || rep.Code != 0 {
+		t.Fatalf("refresh once nothing it forbids is subscribed: %+v", rep)
+	}
+	// The session now has the narrower grants.
+	c.send(&proto.Subscribe{Req: 5, Sub: 2, Pattern: "scanner/#"})
+	if rep, ok := c.next().(*proto.Reply); !ok || rep.Req != 5 || codes.Code(rep.Code) != codes.Forbidden {
+		t.Fatalf("subscribe outside the new token: %+v", rep)
+	}
+}
+
 func TestShutdownTellsClientsToReconnect(t *testing.T) {
 	r := startRelay(t, hub.Config{}, broker.MemoryConfig{})
 	c := connectRaw(t, r.url, r.token(t, "acme", "#"))
