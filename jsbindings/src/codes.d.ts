@@ -54,6 +54,10 @@ export declare const Codes: {
   readonly RESYNC: 4005;
   /** an operator dropped the connection (e.g. POST /dev/drop); reconnect and recover */
   readonly DROPPED: 4006;
+  /** the client sent frames faster than the relay's per-connection rate; reconnect (with backoff) and recover */
+  readonly RATE_LIMITED: 4007;
+  /** the tenant, or the token's subject, has as many connections as the relay allows; retry with backoff */
+  readonly TOO_MANY_CONNECTIONS: 4008;
   /** malformed frame, unknown frame type or frame out of order */
   readonly PROTOCOL_ERROR: 4500;
   /** missing, malformed, forged, expired or not yet valid token at Connect */

@@ -61,6 +61,8 @@ const (
 	ConnectTimeout Code = 4004 // no Connect frame in time
 	Resync         Code = 4005 // the relay lost its place in the log; resubscribe and recover
 	Dropped        Code = 4006 // an operator dropped the connection; reconnect and recover
+	RateLimited    Code = 4007 // frames faster than the per-connection rate; reconnect and slow down
+	TooManyConns   Code = 4008 // the tenant or the token's subject is at its connection limit
 )
 
 // Close codes: terminal.
@@ -108,6 +110,8 @@ var Table = []Info{
 	{ConnectTimeout, "CONNECT_TIMEOUT", true, true, "no Connect frame arrived in time"},
 	{Resync, "RESYNC", true, true, "the relay lost its place in the tenant's log; reconnect and recover"},
 	{Dropped, "DROPPED", true, true, "an operator dropped the connection (e.g. POST /dev/drop); reconnect and recover"},
+	{RateLimited, "RATE_LIMITED", true, true, "the client sent frames faster than the relay's per-connection rate; reconnect (with backoff) and recover"},
+	{TooManyConns, "TOO_MANY_CONNECTIONS", true, true, "the tenant, or the token's subject, has as many connections as the relay allows; retry with backoff"},
 	{ProtocolError, "PROTOCOL_ERROR", false, true, "malformed frame, unknown frame type or frame out of order"},
 	{InvalidToken, "INVALID_TOKEN", false, true, "missing, malformed, forged, expired or not yet valid token at Connect"},
 	{UnsupportedVersion, "UNSUPPORTED_VERSION", false, true, "the WebSocket subprotocol was not " + "fieldrelay.v1+msgpack"},

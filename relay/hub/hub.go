@@ -80,6 +80,22 @@ type Config struct {
 	WriteTimeout time.Duration
 	// CommandTimeout bounds a command's round trip. Default 30 s.
 	CommandTimeout time.Duration
+
+	// FrameRate bounds the frames a session may send per second, with
+	// bursts of FrameBurst; a session over it is closed with
+	// codes.RateLimited. Defaults 100 and 200.
+	FrameRate  float64
+	FrameBurst int
+	// MaxConnsPerTenant and MaxConnsPerSubject bound the connections of a
+	// tenant and of one token subject in it; the connection over the limit
+	// is closed with codes.TooManyConns. Defaults 10 000 and 100.
+	MaxConnsPerTenant  int
+	MaxConnsPerSubject int
+	// CommandRate bounds a tenant's commands per second, with bursts of
+	// CommandBurst; a command over it is answered codes.LimitExceeded and
+	// not sent. Defaults 50 and 100.
+	CommandRate  float64
+	CommandBurst int
 }
 
 func (c *Config) setDefaults() {
@@ -104,6 +120,17 @@ func (c *Config) setDefaults() {
 	defd(&c.ConnectTimeout, 10*time.Second)
 	defd(&c.WriteTimeout, 10*time.Second)
 	defd(&c.CommandTimeout, 30*time.Second)
+	deff := func(v *float64, d float64) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	deff(&c.FrameRate, 100)
+	def(&c.FrameBurst, 200)
+	def(&c.MaxConnsPerTenant, 10_000)
+	def(&c.MaxConnsPerSubject, 100)
+	deff(&c.CommandRate, 50)
+	def(&c.CommandBurst, 100)
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -127,6 +154,9 @@ type Stats struct {
 	AuthFailures    atomic.Uint64
 	Resyncs         atomic.Uint64
 	Commands        atomic.Uint64
+	RateLimited     atomic.Uint64 // sessions closed for their frame rate
+	ConnsRefused    atomic.Uint64 // connections over a tenant or subject limit
+	CommandsLimited atomic.Uint64 // commands refused for the tenant's rate
 }
 
 // ErrShutdown is returned by Open once Shutdown has begun.
@@ -185,7 +215,10 @@ func (h *Hub) shardOf(tenant string) *shard {
 
 // join adds s to its tenant, starting the tenant's follower if s is the
 // first session.
-func (h *Hub) join(s *Session, name string) (*tenant, error) {
+// errTooManyConns is join's refusal of a connection over a limit.
+var errTooManyConns = errors.New("hub: too many connections")
+
+func (h *Hub) join(s *Session, name, subject string) (*tenant, error) {
 	sh := h.shardOf(name)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
@@ -201,7 +234,18 @@ func (h *Hub) join(s *Session, name string) (*tenant, error) {
 		t.start()
 	}
 	t.mu.Lock()
+	if len(t.sessions) >= h.cfg.MaxConnsPerTenant || t.subjects[subject] >= h.cfg.MaxConnsPerSubject {
+		t.mu.Unlock()
+		if len(t.sessions) == 0 { // a tenant made for nothing
+			delete(sh.tenants, name)
+			h.stats.Tenants.Add(-1)
+			t.stop()
+		}
+		return nil, errTooManyConns
+	}
 	t.sessions[s] = struct{}{}
+	t.subjects[subject]++
+	s.subject = subject
 	t.mu.Unlock()
 	return t, nil
 }
@@ -218,6 +262,11 @@ func (h *Hub) leave(s *Session, t *tenant) {
 	}
 	clear(s.subs)
 	s.mu.Unlock()
+	if _, ok := t.sessions[s]; ok {
+		if t.subjects[s.subject]--; t.subjects[s.subject] <= 0 {
+			delete(t.subjects, s.subject)
+		}
+	}
 	delete(t.sessions, s)
 	empty := len(t.sessions) == 0
 	t.mu.Unlock()

@@ -28,6 +28,9 @@ type Session struct {
 	// Guarded by tenant.mu.
 	stamp uint64
 
+	frames  *bucket // inbound frame rate; read by Handle only
+	subject string  // the token subject counted in tenant.subjects; tenant.mu
+
 	mu      sync.Mutex
 	claims  *auth.Claims
 	tenant  *tenant
@@ -55,11 +58,12 @@ type qitem struct {
 
 func newSession(h *Hub, sink Sink) *Session {
 	s := &Session{
-		h:    h,
-		id:   uuid.NewString(),
-		sink: sink,
-		subs: make(map[uint32]*sub),
-		wake: make(chan struct{}, 1),
+		h:      h,
+		id:     uuid.NewString(),
+		sink:   sink,
+		subs:   make(map[uint32]*sub),
+		wake:   make(chan struct{}, 1),
+		frames: newBucket(h.cfg.FrameRate, h.cfg.FrameBurst),
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -286,6 +290,11 @@ func (s *Session) Handle(msg []byte) error {
 			return s.protocolError(err.Error())
 		}
 		msg = rest
+		if !s.frames.take(time.Now()) {
+			s.h.stats.RateLimited.Add(1)
+			s.Close(codes.RateLimited, fmt.Sprintf("over %g frames a second", s.h.cfg.FrameRate))
+			return ErrClosed
+		}
 		if err := s.handleFrame(f); err != nil {
 			return err
 		}
@@ -358,7 +367,12 @@ func (s *Session) connect(c *proto.Connect) error {
 		}
 		return err
 	}
-	t, err := s.h.join(s, cl.Tenant)
+	t, err := s.h.join(s, cl.Tenant, cl.Subject)
+	if errors.Is(err, errTooManyConns) {
+		s.h.stats.ConnsRefused.Add(1)
+		s.Close(codes.TooManyConns, "connection limit of the tenant or subject reached")
+		return err
+	}
 	if err != nil {
 		s.Close(codes.ServerFault, "tenant unavailable")
 		return err
@@ -444,7 +458,10 @@ func (s *Session) command(f *proto.Command) {
 	cl := s.claims
 	allowed := cl.CanCommand(f.Target)
 	full := s.pending >= s.h.cfg.MaxPendingCommands
-	if allowed && !full {
+	t := s.tenant
+	// The tenant's rate is spent only by commands that would be sent.
+	limited := allowed && !full && !t.commands.take(time.Now())
+	if allowed && !full && !limited {
 		s.pending++
 	}
 	s.mu.Unlock()
@@ -454,6 +471,10 @@ func (s *Session) command(f *proto.Command) {
 		return
 	case full:
 		s.reply(f.Req, codes.LimitExceeded, "too many pending commands", nil)
+		return
+	case limited:
+		s.h.stats.CommandsLimited.Add(1)
+		s.reply(f.Req, codes.LimitExceeded, fmt.Sprintf("the tenant's commands are over %g a second", s.h.cfg.CommandRate), nil)
 		return
 	}
 	s.h.stats.Commands.Add(1)

@@ -21,6 +21,8 @@ type tenant struct {
 	dispatched uint64 // offset of the last entry delivered to sessions
 	root       node
 	sessions   map[*Session]struct{}
+	subjects   map[string]int // sessions per token subject
+	commands   *bucket        // the tenant's command rate
 
 	cancel context.CancelFunc
 }
@@ -33,7 +35,9 @@ type sub struct {
 }
 
 func newTenant(h *Hub, name string, tail broker.Position) *tenant {
-	return &tenant{h: h, name: name, epoch: tail.Epoch, dispatched: tail.Offset, sessions: make(map[*Session]struct{})}
+	return &tenant{h: h, name: name, epoch: tail.Epoch, dispatched: tail.Offset,
+		sessions: make(map[*Session]struct{}), subjects: make(map[string]int),
+		commands: newBucket(h.cfg.CommandRate, h.cfg.CommandBurst)}
 }
 
 // start runs the follower. Called with the shard lock held.
