@@ -24,6 +24,10 @@ type Config struct {
 	Tenants map[string]Tenant `json:"tenants"`
 	// Static, if set, is served at / (the demo app).
 	Static string `json:"static"`
+	// TLSCert and TLSKey, both set, make the relay serve HTTPS and wss://
+	// with that PEM certificate (chain) and key; TLS 1.2 at least.
+	TLSCert string `json:"tls_cert"`
+	TLSKey  string `json:"tls_key"`
 	// ShutdownTimeout bounds graceful shutdown. Default 10 s.
 	ShutdownTimeout Duration `json:"shutdown_timeout"`
 	// PingInterval for browser connections. Default 25 s.

@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -32,6 +33,7 @@ type Node struct {
 	endpoint *server.Endpoint
 	http     *http.Server
 	ln       net.Listener
+	tls      bool
 	counters []counted
 
 	cancel   context.CancelFunc
@@ -78,9 +80,24 @@ func Start(cfg Config, log *slog.Logger) (*Node, error) {
 	}
 	n.endpoint = server.NewEndpoint(server.Config{Hub: n.Hub, OriginPatterns: cfg.Origins, Logger: log})
 
+	if (cfg.TLSCert == "") != (cfg.TLSKey == "") {
+		return nil, errors.New("node: TLS needs both a certificate and a key")
+	}
+	var tlsConfig *tls.Config
+	if cfg.TLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
+		if err != nil {
+			return nil, fmt.Errorf("node: TLS: %w", err)
+		}
+		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return nil, err
+	}
+	if tlsConfig != nil {
+		ln = tls.NewListener(ln, tlsConfig)
+		n.tls = true
 	}
 	n.ln = ln
 	mux := http.NewServeMux()
@@ -125,7 +142,20 @@ func Start(cfg Config, log *slog.Logger) (*Node, error) {
 func (n *Node) Addr() string { return n.ln.Addr().String() }
 
 // URL is the browser WebSocket endpoint.
-func (n *Node) URL() string { return "ws://" + n.Addr() + "/v1/ws" }
+func (n *Node) URL() string {
+	if n.tls {
+		return "wss://" + n.Addr() + "/v1/ws"
+	}
+	return "ws://" + n.Addr() + "/v1/ws"
+}
+
+// BaseURL is the relay's http:// or https:// root.
+func (n *Node) BaseURL() string {
+	if n.tls {
+		return "https://" + n.Addr()
+	}
+	return "http://" + n.Addr()
+}
 
 // Shutdown stops the relay gracefully: every browser is told to reconnect
 // (codes.Shutdown), links are stopped, and it returns once everything has
@@ -188,6 +218,9 @@ func (n *Node) metrics(w http.ResponseWriter, r *http.Request) {
 	c("protocol_errors_total", "Sessions closed for malformed frames.", s.ProtocolErrors.Load())
 	c("auth_failures_total", "Rejected tokens.", s.AuthFailures.Load())
 	c("commands_total", "Commands accepted.", s.Commands.Load())
+	c("rate_limited_total", "Sessions closed for sending frames over the rate.", s.RateLimited.Load())
+	c("connections_refused_total", "Connections over a tenant or subject limit.", s.ConnsRefused.Load())
+	c("commands_limited_total", "Commands refused for the tenant's command rate.", s.CommandsLimited.Load())
 	b.WriteString("# HELP fieldrelay_upstream_bad_input_total Malformed upstream messages dropped.\n# TYPE fieldrelay_upstream_bad_input_total counter\n")
 	for _, l := range n.counters {
 		counts := l.BadInputCounts()

@@ -30,6 +30,8 @@ is wired to them, and a development token is printed.`, stderr)
 	listen := fs.String("listen", "", "listen address (env FIELDRELAY_LISTEN; default 127.0.0.1:8080)")
 	secret := fs.String("secret", "", "HS256 token secret (env FIELDRELAY_SECRET; --dev makes one up)")
 	static := fs.String("static", "", "directory served at / (env FIELDRELAY_STATIC)")
+	tlsCert := fs.String("tls-cert", "", "PEM certificate (chain) to serve https and wss (env FIELDRELAY_TLS_CERT)")
+	tlsKey := fs.String("tls-key", "", "PEM private key of --tls-cert (env FIELDRELAY_TLS_KEY)")
 	dev := fs.Bool("dev", false, "start every simulator and a \"demo\" tenant wired to them")
 	every := fs.Duration("sim-every", 2*time.Second, "with --dev: interval between simulated device events")
 	logLevel := fs.String("log-level", envOr("FIELDRELAY_LOG_LEVEL", "info"), "debug, info, warn or error")
@@ -49,7 +51,8 @@ is wired to them, and a development token is printed.`, stderr)
 			return err
 		}
 	}
-	for env, dst := range map[string]*string{"FIELDRELAY_LISTEN": &cfg.Listen, "FIELDRELAY_SECRET": &cfg.Secret, "FIELDRELAY_STATIC": &cfg.Static} {
+	for env, dst := range map[string]*string{"FIELDRELAY_LISTEN": &cfg.Listen, "FIELDRELAY_SECRET": &cfg.Secret, "FIELDRELAY_STATIC": &cfg.Static,
+		"FIELDRELAY_TLS_CERT": &cfg.TLSCert, "FIELDRELAY_TLS_KEY": &cfg.TLSKey} {
 		if v := os.Getenv(env); v != "" {
 			*dst = v
 		}
@@ -62,6 +65,10 @@ is wired to them, and a development token is printed.`, stderr)
 			cfg.Secret = *secret
 		case "static":
 			cfg.Static = *static
+		case "tls-cert":
+			cfg.TLSCert = *tlsCert
+		case "tls-key":
+			cfg.TLSKey = *tlsKey
 		case "origin":
 			cfg.Origins = append(cfg.Origins, origins...)
 		}
@@ -100,9 +107,9 @@ is wired to them, and a development token is printed.`, stderr)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "fieldrelay relay listening on http://%s\n", n.Addr())
+	fmt.Fprintf(stdout, "fieldrelay relay listening on %s\n", n.BaseURL())
 	fmt.Fprintf(stdout, "  browser WebSocket: %s (subprotocol fieldrelay.v1+msgpack)\n", n.URL())
-	fmt.Fprintf(stdout, "  health: http://%s/healthz   metrics: http://%s/metrics\n", n.Addr(), n.Addr())
+	fmt.Fprintf(stdout, "  health: %s/healthz   metrics: %s/metrics\n", n.BaseURL(), n.BaseURL())
 	if cfg.Static != "" {
 		fmt.Fprintf(stdout, "  demo page: http://%s/\n", n.Addr())
 	}
