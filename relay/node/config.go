@@ -32,6 +32,9 @@ type Config struct {
 	ShutdownTimeout Duration `json:"shutdown_timeout"`
 	// PingInterval for browser connections. Default 25 s.
 	PingInterval Duration `json:"ping_interval"`
+	// PongTimeout is how long the relay waits for a browser's pong before
+	// it drops the connection as dead. Default 10 s.
+	PongTimeout Duration `json:"pong_timeout"`
 	// QueueBytes per browser connection. Default 1 MiB.
 	QueueBytes int `json:"queue_bytes"`
 	// Dev enables the development endpoints GET /dev/token (a token for

@@ -78,7 +78,7 @@ func Start(cfg Config, log *slog.Logger) (*Node, error) {
 			}
 		}
 	}
-	n.endpoint = server.NewEndpoint(server.Config{Hub: n.Hub, OriginPatterns: cfg.Origins, Logger: log})
+	n.endpoint = server.NewEndpoint(server.Config{Hub: n.Hub, OriginPatterns: cfg.Origins, PongTimeout: time.Duration(cfg.PongTimeout), Logger: log})
 
 	if (cfg.TLSCert == "") != (cfg.TLSKey == "") {
 		return nil, errors.New("node: TLS needs both a certificate and a key")

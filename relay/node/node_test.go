@@ -59,6 +59,12 @@ type env struct {
 // front of the relay, all on 127.0.0.1.
 func start(t *testing.T, history History) *env {
 	t.Helper()
+	return startWith(t, func(c *Config) { c.History = history })
+}
+
+// startWith is start with the relay's Config adjusted by adjust.
+func startWith(t *testing.T, adjust func(*Config)) *env {
+	t.Helper()
 	leaktest.Check(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	sim := resiotsim.New(&resiotsim.Config{Devices: []resiotsim.Device{seedDevice}, GatewayAliveEvery: -1, UplinkEvery: -1})
@@ -66,10 +72,12 @@ func start(t *testing.T, history History) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n, err := Start(Config{
-		Listen: "127.0.0.1:0", Secret: "s", History: history,
+	cfg := Config{
+		Listen: "127.0.0.1:0", Secret: "s",
 		Tenants: map[string]Tenant{"acme": {Links: []LinkConfig{{Name: "lora", Protocol: "resiot", URL: url}}}},
-	}, nil)
+	}
+	adjust(&cfg)
+	n, err := Start(cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
