@@ -8,7 +8,7 @@ FUZZTIME ?= 10s
 # Packages the edge (Workers) deployment hosts in GOOS=js: they must build there.
 WASM_PKGS := ./proto/... ./relay/hub ./relay/broker ./relay/auth ./wasm/...
 
-.PHONY: run web test generate check-generated lint build-wasm-core unit browser fuzz bench clean
+.PHONY: run web test generate check-generated lint build-wasm-core unit browser fuzz bench soak clean
 
 run: web
 	$(GO) run ./relay/cmd/fieldrelay serve --dev
@@ -50,6 +50,10 @@ browser:
 # (.ci/fuzz.sh says how a known toolchain flake is told from a failure).
 fuzz:
 	FUZZTIME=$(FUZZTIME) GO=$(GO) bash .ci/fuzz.sh
+
+# The delivery contract under 1 000 forced disconnects (docs/reliability.md).
+soak:
+	$(GO) run ./relay/cmd/fieldrelay soak
 
 bench:
 	$(GO) test ./proto/ -run '^$$' -bench EventFrame -benchmem -count 5 | tee /tmp/bench-proto.txt

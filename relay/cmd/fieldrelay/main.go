@@ -4,6 +4,7 @@
 //	fieldrelay sim     run upstream device simulators alone
 //	fieldrelay tail    subscribe to a pattern and print events as JSON lines
 //	fieldrelay token   mint a development token
+//	fieldrelay soak    check the delivery contract under forced disconnects
 //
 // `fieldrelay <command> --help` explains each.
 package main
@@ -29,6 +30,7 @@ var commands = []struct {
 	{"sim", "run upstream device simulators alone", runSim},
 	{"tail", "subscribe to a channel pattern and print each event as a JSON line", runTail},
 	{"token", "mint a development (HS256) token", runToken},
+	{"soak", "check that no event is lost or doubled across forced disconnects", runSoak},
 }
 
 func usage(w io.Writer) {
