@@ -145,3 +145,36 @@ func TestCommandLostWithLinkIsUnknownOutcome(t *testing.T) {
 	}
 	e.proxy.Stall(faultproxy.Down, false)
 }
+
+// TestFaultLoopReturnsToBaseline: cuts, reconnects and commands in flight,
+// fifty times over; afterwards the relay holds no more sessions, queued
+// bytes or pending commands than before.
+func TestFaultLoopReturnsToBaseline(t *testing.T) {
+	e := startFast(t)
+	stats := e.node.Hub.Stats()
+	c := e.dial("acme", &client.Options{CommandTimeout: 5 * time.Second})
+	s := subscribe(t, c, "lora/#", &client.SubscribeOptions{Buffer: 4096})
+	for range 50 {
+		e.emitRx(5)
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			c.Command(ctx, "lora/006c3b194374ac7f/0732227a557d8679/down", event.CmdLoRaDownlink, &event.LoRaDownlink{Port: 15, Payload: []byte{1}})
+		}()
+		e.proxy.Cut()
+	}
+	// Drain what arrives, then close the client: everything it held at
+	// the relay must go.
+	for len(s.Events()) > 0 {
+		<-s.Events()
+	}
+	c.Close()
+	e.waitSessions(0)
+	deadline := time.Now().Add(20 * time.Second)
+	for stats.QueuedBytes.Load() != 0 || stats.PendingCommands.Load() != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("queued bytes %d, pending commands %d after the loop", stats.QueuedBytes.Load(), stats.PendingCommands.Load())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}

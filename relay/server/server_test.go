@@ -340,7 +340,7 @@ func TestSlowClientCutOthersUnaffected(t *testing.T) {
 	fast := connectRaw(t, r.url, tok)
 	slow := connectRaw(t, r.url, tok)
 	fast.subscribe(&proto.Subscribe{Sub: 1, Pattern: "#"})
-	slow.subscribe(&proto.Subscribe{Sub: 1, Pattern: "#"})
+	slowAck := slow.subscribe(&proto.Subscribe{Sub: 1, Pattern: "#"})
 
 	// Publish in steps the fast client keeps up with; the slow client
 	// never reads, so its queue grows until the relay cuts it.
@@ -386,6 +386,17 @@ func TestSlowClientCutOthersUnaffected(t *testing.T) {
 	}
 	if r.hub.Stats().SlowClosed.Load() == 0 {
 		t.Fatal("slow close not counted")
+	}
+	// It reconnects and recovers from where it was: every event, in order.
+	again := connectRaw(t, r.url, tok)
+	ack := again.subscribe(&proto.Subscribe{Sub: 1, Pattern: "#", Recover: true, Epoch: slowAck.Epoch, Offset: slowAck.Offset})
+	if !ack.Recovered || ack.Replayed != n {
+		t.Fatalf("slow client's recovery: %+v", ack)
+	}
+	for i, e := range again.events(n) {
+		if e.Offset != slowAck.Offset+uint64(i)+1 {
+			t.Fatalf("recovered event %d has offset %d", i, e.Offset)
+		}
 	}
 }
 
