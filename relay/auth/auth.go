@@ -6,8 +6,11 @@
 //	{"sub":"alice","tenant":"acme","subs":["lora/#"],"cmds":["lora/+/+/down"],"exp":…}
 //
 // The tenant is never taken from anything else a client sends, which is
-// what keeps tenants apart. This package does HS256 (a shared secret, for
-// development and single-operator setups). It builds for GOOS=js.
+// what keeps tenants apart. HS256 (a shared secret) is for development and
+// single-operator setups; PublicKeys verifies an identity provider's
+// RS256, ES256 and EdDSA tokens from PEM files. Tokens over MaxTokenBytes
+// or with more than MaxPatterns patterns are refused unread. It builds for
+// GOOS=js.
 package auth
 
 import (
@@ -76,10 +79,13 @@ var _ Verifier = (*HS256)(nil)
 
 // Verify implements Verifier.
 func (h *HS256) Verify(token string) (*Claims, error) {
+	if err := checkSize(token); err != nil {
+		return nil, err
+	}
 	if len(h.Secret) == 0 {
 		return nil, fmt.Errorf("%w: no secret configured", ErrInvalid)
 	}
-	opts := []jwt.ParserOption{jwt.WithValidMethods([]string{"HS256"}), jwt.WithLeeway(h.Leeway), jwt.WithExpirationRequired()}
+	opts := []jwt.ParserOption{jwt.WithValidMethods([]string{"HS256"}), jwt.WithLeeway(h.Leeway), jwt.WithExpirationRequired(), jwt.WithStrictDecoding()}
 	if h.Issuer != "" {
 		opts = append(opts, jwt.WithIssuer(h.Issuer))
 	}
@@ -103,6 +109,9 @@ func (h *HS256) Verify(token string) (*Claims, error) {
 func toClaims(jc *jwtClaims) (*Claims, error) {
 	if jc.Tenant == "" {
 		return nil, fmt.Errorf("%w: no tenant claim", ErrInvalid)
+	}
+	if n := len(jc.Subs) + len(jc.Cmds); n > MaxPatterns {
+		return nil, fmt.Errorf("%w: %d patterns (at most %d)", ErrInvalid, n, MaxPatterns)
 	}
 	for _, p := range append(append([]string(nil), jc.Subs...), jc.Cmds...) {
 		if err := channel.ValidPattern(p); err != nil {

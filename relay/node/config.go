@@ -14,8 +14,17 @@ import (
 type Config struct {
 	// Listen address. Default 127.0.0.1:8080.
 	Listen string `json:"listen"`
-	// Secret for HS256 tokens. Required (FIELDRELAY_SECRET).
+	// Secret for HS256 tokens (FIELDRELAY_SECRET): development and
+	// single-operator setups. Required unless JWTPublicKeys is set.
 	Secret string `json:"secret"`
+	// JWTPublicKeys are PEM files of an identity provider's public keys or
+	// certificates (RS256, ES256, EdDSA; kid from each block's "kid"
+	// header or the file name). With them, tokens signed by those keys are
+	// accepted, and HS256 ones too only if Secret is also set.
+	JWTPublicKeys []string `json:"jwt_public_keys"`
+	// JWTIssuer and JWTAudience, if set, must match the tokens' iss and aud.
+	JWTIssuer   string `json:"jwt_issuer"`
+	JWTAudience string `json:"jwt_audience"`
 	// Origins allowed besides the relay's own host (host patterns).
 	Origins []string `json:"origins"`
 	// History bounds of the memory broker.
@@ -104,8 +113,8 @@ func LoadConfig(path string) (Config, error) {
 
 // Validate checks what defaults cannot fill in.
 func (c *Config) Validate() error {
-	if c.Secret == "" {
-		return errors.New("no token secret: set FIELDRELAY_SECRET, --secret or \"secret\" in the config file")
+	if c.Secret == "" && len(c.JWTPublicKeys) == 0 {
+		return errors.New("no token keys: set FIELDRELAY_SECRET, --secret, \"secret\" or \"jwt_public_keys\" in the config file")
 	}
 	for id, t := range c.Tenants {
 		if id == "" {

@@ -59,10 +59,22 @@ func Start(cfg Config, log *slog.Logger) (*Node, error) {
 	}
 	n := &Node{cfg: cfg, log: log, linksRun: make(chan struct{}), served: make(chan error, 1)}
 	n.Broker = broker.NewMemory(broker.MemoryConfig{MaxEntries: cfg.History.MaxEntries, MaxAge: time.Duration(cfg.History.MaxAge)})
-	n.Auth = &auth.HS256{Secret: []byte(cfg.Secret)}
+	n.Auth = &auth.HS256{Secret: []byte(cfg.Secret), Issuer: cfg.JWTIssuer, Audience: cfg.JWTAudience}
+	var verifier auth.Verifier = n.Auth
+	if len(cfg.JWTPublicKeys) > 0 {
+		keys, err := auth.LoadPublicKeys(cfg.JWTPublicKeys...)
+		if err != nil {
+			return nil, err
+		}
+		pk := &auth.PublicKeys{Keys: keys, Issuer: cfg.JWTIssuer, Audience: cfg.JWTAudience}
+		verifier = pk
+		if cfg.Secret != "" {
+			verifier = auth.Any{pk, n.Auth}
+		}
+	}
 	n.Links = &connector.Registry{}
 	n.Hub = hub.New(hub.Config{
-		Broker: n.Broker, Verifier: n.Auth, Commander: n.Links, Logger: log,
+		Broker: n.Broker, Verifier: verifier, Commander: n.Links, Logger: log,
 		PingInterval: time.Duration(cfg.PingInterval), QueueBytes: cfg.QueueBytes,
 	})
 	for tenant, t := range cfg.Tenants {

@@ -35,8 +35,11 @@ is wired to them, and a development token is printed.`, stderr)
 	dev := fs.Bool("dev", false, "start every simulator and a \"demo\" tenant wired to them")
 	every := fs.Duration("sim-every", 2*time.Second, "with --dev: interval between simulated device events")
 	logLevel := fs.String("log-level", envOr("FIELDRELAY_LOG_LEVEL", "info"), "debug, info, warn or error")
-	var origins multi
+	var origins, jwtKeys multi
 	fs.Var(&origins, "origin", "allowed browser Origin host pattern, e.g. app.example.com (repeatable)")
+	fs.Var(&jwtKeys, "jwt-public-key", "PEM file of an identity provider's public keys or certificates: RS256, ES256, EdDSA tokens (repeatable)")
+	jwtIssuer := fs.String("jwt-issuer", "", "required iss of tokens")
+	jwtAudience := fs.String("jwt-audience", "", "required aud of tokens")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -71,6 +74,12 @@ is wired to them, and a development token is printed.`, stderr)
 			cfg.TLSKey = *tlsKey
 		case "origin":
 			cfg.Origins = append(cfg.Origins, origins...)
+		case "jwt-public-key":
+			cfg.JWTPublicKeys = append(cfg.JWTPublicKeys, jwtKeys...)
+		case "jwt-issuer":
+			cfg.JWTIssuer = *jwtIssuer
+		case "jwt-audience":
+			cfg.JWTAudience = *jwtAudience
 		}
 	})
 
