@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
@@ -27,6 +28,9 @@ import (
 type PublicKeys struct {
 	// Keys by kid.
 	Keys map[string]crypto.PublicKey
+	// JWKS, if set, adds the keys of a JSON Web Key Set URL; a kid found
+	// in neither is looked up there (see JWKS for the rate limit).
+	JWKS *JWKS
 	// Issuer and Audience, if set, are required to match.
 	Issuer, Audience string
 	// Leeway for exp, nbf and iat. Default 0.
@@ -60,7 +64,7 @@ func (p *PublicKeys) Verify(token string) (*Claims, error) {
 	if err := checkSize(token); err != nil {
 		return nil, err
 	}
-	if len(p.Keys) == 0 {
+	if len(p.Keys) == 0 && p.JWKS == nil {
 		return nil, fmt.Errorf("%w: no public keys configured", ErrInvalid)
 	}
 	opts := []jwt.ParserOption{jwt.WithValidMethods([]string{"RS256", "ES256", "EdDSA"}), jwt.WithLeeway(p.Leeway),
@@ -78,6 +82,11 @@ func (p *PublicKeys) Verify(token string) (*Claims, error) {
 	_, err := jwt.ParseWithClaims(token, &jc, func(t *jwt.Token) (any, error) {
 		kid, _ := t.Header["kid"].(string)
 		key, ok := p.Keys[kid]
+		if !ok && kid != "" && p.JWKS != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			key, ok = p.JWKS.Keys(ctx, kid)[kid]
+			cancel()
+		}
 		if !ok && kid == "" && len(p.Keys) == 1 {
 			for _, k := range p.Keys {
 				key, ok = k, true

@@ -22,6 +22,9 @@ type Config struct {
 	// header or the file name). With them, tokens signed by those keys are
 	// accepted, and HS256 ones too only if Secret is also set.
 	JWTPublicKeys []string `json:"jwt_public_keys"`
+	// JWKSURL is an identity provider's JSON Web Key Set, fetched at the
+	// first token and again (at most once a minute) for an unknown kid.
+	JWKSURL string `json:"jwks_url"`
 	// JWTIssuer and JWTAudience, if set, must match the tokens' iss and aud.
 	JWTIssuer   string `json:"jwt_issuer"`
 	JWTAudience string `json:"jwt_audience"`
@@ -113,7 +116,7 @@ func LoadConfig(path string) (Config, error) {
 
 // Validate checks what defaults cannot fill in.
 func (c *Config) Validate() error {
-	if c.Secret == "" && len(c.JWTPublicKeys) == 0 {
+	if c.Secret == "" && len(c.JWTPublicKeys) == 0 && c.JWKSURL == "" {
 		return errors.New("no token keys: set FIELDRELAY_SECRET, --secret, \"secret\" or \"jwt_public_keys\" in the config file")
 	}
 	for id, t := range c.Tenants {

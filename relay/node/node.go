@@ -61,12 +61,18 @@ func Start(cfg Config, log *slog.Logger) (*Node, error) {
 	n.Broker = broker.NewMemory(broker.MemoryConfig{MaxEntries: cfg.History.MaxEntries, MaxAge: time.Duration(cfg.History.MaxAge)})
 	n.Auth = &auth.HS256{Secret: []byte(cfg.Secret), Issuer: cfg.JWTIssuer, Audience: cfg.JWTAudience}
 	var verifier auth.Verifier = n.Auth
-	if len(cfg.JWTPublicKeys) > 0 {
-		keys, err := auth.LoadPublicKeys(cfg.JWTPublicKeys...)
-		if err != nil {
-			return nil, err
+	if len(cfg.JWTPublicKeys) > 0 || cfg.JWKSURL != "" {
+		pk := &auth.PublicKeys{Issuer: cfg.JWTIssuer, Audience: cfg.JWTAudience}
+		if len(cfg.JWTPublicKeys) > 0 {
+			keys, err := auth.LoadPublicKeys(cfg.JWTPublicKeys...)
+			if err != nil {
+				return nil, err
+			}
+			pk.Keys = keys
 		}
-		pk := &auth.PublicKeys{Keys: keys, Issuer: cfg.JWTIssuer, Audience: cfg.JWTAudience}
+		if cfg.JWKSURL != "" {
+			pk.JWKS = &auth.JWKS{URL: cfg.JWKSURL}
+		}
 		verifier = pk
 		if cfg.Secret != "" {
 			verifier = auth.Any{pk, n.Auth}

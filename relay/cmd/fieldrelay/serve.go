@@ -39,6 +39,7 @@ is wired to them, and a development token is printed.`, stderr)
 	fs.Var(&origins, "origin", "allowed browser Origin host pattern, e.g. app.example.com (repeatable)")
 	fs.Var(&jwtKeys, "jwt-public-key", "PEM file of an identity provider's public keys or certificates: RS256, ES256, EdDSA tokens (repeatable)")
 	jwtIssuer := fs.String("jwt-issuer", "", "required iss of tokens")
+	jwksURL := fs.String("jwks-url", "", "an identity provider's JSON Web Key Set URL (RS256, ES256, EdDSA keys)")
 	jwtAudience := fs.String("jwt-audience", "", "required aud of tokens")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -78,6 +79,8 @@ is wired to them, and a development token is printed.`, stderr)
 			cfg.JWTPublicKeys = append(cfg.JWTPublicKeys, jwtKeys...)
 		case "jwt-issuer":
 			cfg.JWTIssuer = *jwtIssuer
+		case "jwks-url":
+			cfg.JWKSURL = *jwksURL
 		case "jwt-audience":
 			cfg.JWTAudience = *jwtAudience
 		}
