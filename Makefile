@@ -55,9 +55,13 @@ fuzz:
 soak:
 	$(GO) run ./relay/cmd/fieldrelay soak
 
+# Codec ratios, then fan-out against a bare broadcast at a steady load
+# and at saturation (docs/benchmarks.md). A few minutes on 2 cores.
 bench:
 	$(GO) test ./proto/ -run '^$$' -bench EventFrame -benchmem -count 5 | tee /tmp/bench-proto.txt
 	$(GO) run ./internal/benchratio < /tmp/bench-proto.txt
+	$(GO) run ./relay/cmd/fieldrelay loadgen --subscribers 200 --rate 2000 --duration 5s
+	$(GO) run ./relay/cmd/fieldrelay loadgen --subscribers 100 --rate 20000 --duration 3s
 
 clean:
 	rm -rf bin build test-artifacts

@@ -5,6 +5,7 @@
 //	fieldrelay tail    subscribe to a pattern and print events as JSON lines
 //	fieldrelay token   mint a development token
 //	fieldrelay soak    check the delivery contract under forced disconnects
+//	fieldrelay loadgen measure fan-out and latency against a bare broadcast
 //
 // `fieldrelay <command> --help` explains each.
 package main
@@ -31,6 +32,7 @@ var commands = []struct {
 	{"tail", "subscribe to a channel pattern and print each event as a JSON line", runTail},
 	{"token", "mint a development (HS256) token", runToken},
 	{"soak", "check that no event is lost or doubled across forced disconnects", runSoak},
+	{"loadgen", "measure fan-out and latency against a bare broadcast", runLoadgen},
 }
 
 func usage(w io.Writer) {
