@@ -111,7 +111,9 @@ func TestJWKSFetchCacheRotateAndLimit(t *testing.T) {
 
 func TestJWKSRefusesOversizeAndUnusable(t *testing.T) {
 	prov := newProvider(t)
-	prov.set(func(p *provider) { p.body = `{"keys":[` + strings.Repeat(`{"kty":"oct","kid":"a","k":"AAAA"},`, 2000) + `{}]}` })
+	prov.set(func(p *provider) {
+		p.body = `{"keys":[` + strings.Repeat(`{"kty":"oct","kid":"a","k":"AAAA"},`, 2000) + `{}]}`
+	})
 	j := &JWKS{URL: prov.srv.URL, MaxBytes: 4 << 10}
 	if keys := j.Keys(t.Context(), "a"); len(keys) != 0 {
 		t.Fatalf("an oversize set gave keys: %v", keys)
