@@ -85,16 +85,7 @@ func (h *HS256) Verify(token string) (*Claims, error) {
 	if len(h.Secret) == 0 {
 		return nil, fmt.Errorf("%w: no secret configured", ErrInvalid)
 	}
-	opts := []jwt.ParserOption{jwt.WithValidMethods([]string{"HS256"}), jwt.WithLeeway(h.Leeway), jwt.WithExpirationRequired(), jwt.WithStrictDecoding()}
-	if h.Issuer != "" {
-		opts = append(opts, jwt.WithIssuer(h.Issuer))
-	}
-	if h.Audience != "" {
-		opts = append(opts, jwt.WithAudience(h.Audience))
-	}
-	if h.Now != nil {
-		opts = append(opts, jwt.WithTimeFunc(h.Now))
-	}
+	opts := parserOptions([]string{"HS256"}, h.Issuer, h.Audience, h.Leeway, h.Now)
 	var jc jwtClaims
 	_, err := jwt.ParseWithClaims(token, &jc, func(*jwt.Token) (any, error) { return h.Secret, nil }, opts...)
 	if errors.Is(err, jwt.ErrTokenExpired) {
@@ -104,6 +95,24 @@ func (h *HS256) Verify(token string) (*Claims, error) {
 		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
 	return toClaims(&jc)
+}
+
+// parserOptions are the checks every verifier makes: only its algorithms,
+// exp required, iat and nbf checked (with leeway), iss and aud if set,
+// strict base64.
+func parserOptions(methods []string, issuer, audience string, leeway time.Duration, now func() time.Time) []jwt.ParserOption {
+	opts := []jwt.ParserOption{jwt.WithValidMethods(methods), jwt.WithLeeway(leeway),
+		jwt.WithExpirationRequired(), jwt.WithIssuedAt(), jwt.WithStrictDecoding()}
+	if issuer != "" {
+		opts = append(opts, jwt.WithIssuer(issuer))
+	}
+	if audience != "" {
+		opts = append(opts, jwt.WithAudience(audience))
+	}
+	if now != nil {
+		opts = append(opts, jwt.WithTimeFunc(now))
+	}
+	return opts
 }
 
 func toClaims(jc *jwtClaims) (*Claims, error) {

@@ -67,17 +67,7 @@ func (p *PublicKeys) Verify(token string) (*Claims, error) {
 	if len(p.Keys) == 0 && p.JWKS == nil {
 		return nil, fmt.Errorf("%w: no public keys configured", ErrInvalid)
 	}
-	opts := []jwt.ParserOption{jwt.WithValidMethods([]string{"RS256", "ES256", "EdDSA"}), jwt.WithLeeway(p.Leeway),
-		jwt.WithExpirationRequired(), jwt.WithIssuedAt(), jwt.WithStrictDecoding()}
-	if p.Issuer != "" {
-		opts = append(opts, jwt.WithIssuer(p.Issuer))
-	}
-	if p.Audience != "" {
-		opts = append(opts, jwt.WithAudience(p.Audience))
-	}
-	if p.Now != nil {
-		opts = append(opts, jwt.WithTimeFunc(p.Now))
-	}
+	opts := parserOptions([]string{"RS256", "ES256", "EdDSA"}, p.Issuer, p.Audience, p.Leeway, p.Now)
 	var jc jwtClaims
 	_, err := jwt.ParseWithClaims(token, &jc, func(t *jwt.Token) (any, error) {
 		kid, _ := t.Header["kid"].(string)

@@ -116,38 +116,18 @@ func connectCall(url, o js.Value) js.Value {
 // clientOptions reads connect's options.
 func clientOptions(o js.Value) (*client.Options, time.Duration, js.Value, error) {
 	var opts client.Options
-	var err error
-	fail := func(e error) bool {
-		if err == nil {
-			err = e
-		}
-		return e != nil
-	}
-	var e error
-	opts.Token, e = optString(o, "token")
-	fail(e)
-	opts.Name, e = optString(o, "name")
-	fail(e)
-	getToken, e := optFunc(o, "getToken")
-	fail(e)
-	onState, e := optFunc(o, "onState")
-	fail(e)
-	onError, e := optFunc(o, "onError")
-	fail(e)
-	ms := func(key string) time.Duration {
-		n, e := optNumber(o, key)
-		fail(e)
-		return time.Duration(n * float64(time.Millisecond))
-	}
-	opts.MinBackoff = ms("minBackoff")
-	opts.MaxBackoff = ms("maxBackoff")
-	opts.CommandTimeout = ms("commandTimeout")
+	r := options{o: o}
+	opts.Token = r.str("token")
+	opts.Name = r.str("name")
+	getToken, onState, onError := r.fn("getToken"), r.fn("onState"), r.fn("onError")
+	opts.MinBackoff, opts.MaxBackoff = r.ms("minBackoff"), r.ms("maxBackoff")
+	opts.CommandTimeout = r.ms("commandTimeout")
 	// Events are transcoded from their msgpack (package batch), not
 	// decoded into Go values first.
 	opts.RawEvents = true
-	timeout := ms("connectTimeout")
-	if err != nil {
-		return nil, 0, js.Undefined(), err
+	timeout := r.ms("connectTimeout")
+	if r.err != nil {
+		return nil, 0, js.Undefined(), r.err
 	}
 	if timeout <= 0 {
 		timeout = defaultConnectTimeout

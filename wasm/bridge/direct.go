@@ -14,7 +14,6 @@ import (
 	"context"
 	"errors"
 	"syscall/js"
-	"time"
 
 	"github.com/fieldrelay/fieldrelay/proto/codes"
 	"github.com/fieldrelay/fieldrelay/wasm/client"
@@ -46,30 +45,14 @@ func connectDirectCall(url, o js.Value) js.Value {
 			return nil, badRequest("url must be a string")
 		}
 		var opts direct.Options
-		var err error
-		fail := func(e error) {
-			if err == nil {
-				err = e
-			}
-		}
-		var e error
-		opts.Link, e = optString(o, "link")
-		fail(e)
-		onState, e := optFunc(o, "onState")
-		fail(e)
-		onError, e := optFunc(o, "onError")
-		fail(e)
-		ms := func(key string) time.Duration {
-			n, e := optNumber(o, key)
-			fail(e)
-			return time.Duration(n * float64(time.Millisecond))
-		}
-		opts.MinBackoff = ms("minBackoff")
-		opts.MaxBackoff = ms("maxBackoff")
-		opts.CommandTimeout = ms("commandTimeout")
-		timeout := ms("connectTimeout")
-		if err != nil {
-			return nil, err
+		r := options{o: o}
+		opts.Link = r.str("link")
+		onState, onError := r.fn("onState"), r.fn("onError")
+		opts.MinBackoff, opts.MaxBackoff = r.ms("minBackoff"), r.ms("maxBackoff")
+		opts.CommandTimeout = r.ms("commandTimeout")
+		timeout := r.ms("connectTimeout")
+		if r.err != nil {
+			return nil, r.err
 		}
 		if timeout <= 0 {
 			timeout = defaultConnectTimeout

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"syscall/js"
+	"time"
 
 	"github.com/fieldrelay/fieldrelay/proto/channel"
 	"github.com/fieldrelay/fieldrelay/proto/codes"
@@ -224,6 +225,38 @@ func errorOrNull(err error) any {
 // Property readers for option objects; undefined and null read as absent.
 
 func present(v js.Value) bool { return v.Type() != js.TypeUndefined && v.Type() != js.TypeNull }
+
+// options reads an options object, keeping the first error: read every
+// property, then check err once.
+type options struct {
+	o   js.Value
+	err error
+}
+
+func (r *options) keep(err error) {
+	if r.err == nil {
+		r.err = err
+	}
+}
+
+func (r *options) str(key string) string {
+	s, err := optString(r.o, key)
+	r.keep(err)
+	return s
+}
+
+func (r *options) fn(key string) js.Value {
+	f, err := optFunc(r.o, key)
+	r.keep(err)
+	return f
+}
+
+// ms reads a duration given in milliseconds.
+func (r *options) ms(key string) time.Duration {
+	n, err := optNumber(r.o, key)
+	r.keep(err)
+	return time.Duration(n * float64(time.Millisecond))
+}
 
 func optString(o js.Value, key string) (string, error) {
 	if !present(o) {

@@ -12,41 +12,24 @@ import (
 
 	"github.com/fieldrelay/fieldrelay/proto/event"
 	"github.com/fieldrelay/fieldrelay/proto/proglove"
+	"github.com/fieldrelay/fieldrelay/wasm/client"
 	"github.com/fieldrelay/fieldrelay/wasm/internal/ws"
 )
 
-// State is the state of a session's link to the app. The names are those
-// of wasm/client's states, so that a page shows both alike.
-type State int
+// State is the state of a session's link to the app: wasm/client's type,
+// so that a page shows both alike. A session starts Connecting; after that
+// it moves between Connected, Reconnecting (the link dropped; the cause is
+// passed to OnState) and Connecting until it is Closed (by Close), which
+// is final.
+type State = client.State
 
-// States. A session starts Connecting; after that it moves between
-// Connected, Reconnecting and Connecting until it is Closed, which is final.
+// The states, as wasm/client names them.
 const (
-	// Connecting: dialing the app.
-	Connecting State = iota
-	// Connected: the app accepted the WebSocket.
-	Connected
-	// Reconnecting: the link dropped (the cause is passed to OnState); the
-	// session waits out its backoff before Connecting again.
-	Reconnecting
-	// Closed: by Close.
-	Closed
+	Connecting   = client.Connecting
+	Connected    = client.Connected
+	Reconnecting = client.Reconnecting
+	Closed       = client.Closed
 )
-
-// String returns the state's name in lower case.
-func (s State) String() string {
-	switch s {
-	case Connecting:
-		return "connecting"
-	case Connected:
-		return "connected"
-	case Reconnecting:
-		return "reconnecting"
-	case Closed:
-		return "closed"
-	}
-	return "state(" + strconv.Itoa(int(s)) + ")"
-}
 
 // DefaultLink is the link name of a session whose Options.Link is empty.
 const DefaultLink = "direct"

@@ -62,6 +62,7 @@ Reconnects by itself and recovers what it missed; subscription confirmations
 	out := bufio.NewWriter(stdout)
 	var mu sync.Mutex
 	printed := 0
+	finished := false // set once run returns: callbacks write nothing more
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	for _, pattern := range fs.Args() {
@@ -74,6 +75,9 @@ Reconnects by itself and recovers what it missed; subscription confirmations
 			OnEvents: func(batch []client.Event) {
 				mu.Lock()
 				defer mu.Unlock()
+				if finished {
+					return
+				}
 				for _, ev := range batch {
 					if *count > 0 && printed >= *count {
 						return
@@ -87,7 +91,9 @@ Reconnects by itself and recovers what it missed; subscription confirmations
 					out.WriteByte('\n')
 					printed++
 					if *count > 0 && printed == *count {
+						out.Flush()
 						cancel()
+						return
 					}
 				}
 				out.Flush()
@@ -98,7 +104,12 @@ Reconnects by itself and recovers what it missed; subscription confirmations
 		}
 	}
 	<-ctx.Done()
-	return nil
+	// No callback may write once this returns: the caller owns stdout.
+	c.Close()
+	mu.Lock()
+	defer mu.Unlock()
+	finished = true
+	return out.Flush()
 }
 
 // eventJSON renders one event: its position and the typed event, with the
