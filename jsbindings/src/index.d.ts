@@ -112,7 +112,7 @@ export interface DirectOptions {
  * across sessions.
  *
  * Direct mode lives in fieldrelay-direct.wasm (the ProGlove codec adds
- * some 120 KB gzip that relay users should not pay for): if init() has not
+ * some 500 KB of gzip that relay users should not pay for): if init() has not
  * run yet, connectDirect loads it from next to this module; a page that
  * called init() itself must have given it that file.
  */

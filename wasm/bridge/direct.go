@@ -7,7 +7,7 @@ package main
 // Insight Mobile's Streams API server (package wasm/direct) and hands
 // JavaScript the same handle as connect does, so jsbindings wraps both in
 // one Client. It is a separate build because the ProGlove codec and
-// package event's decoders it needs (msgp included) cost some 300 KB of
+// package event's decoders it needs (msgp included) cost some 500 KB of
 // gzip that relay users should not download.
 
 import (
