@@ -62,6 +62,7 @@ bench:
 	$(GO) run ./internal/benchratio < /tmp/bench-proto.txt
 	$(GO) run ./relay/cmd/fieldrelay loadgen --subscribers 200 --rate 2000 --duration 5s
 	$(GO) run ./relay/cmd/fieldrelay loadgen --subscribers 100 --rate 20000 --duration 3s
+	$(GO) run ./relay/cmd/fieldrelay loadgen --idle 15000
 
 clean:
 	rm -rf bin build test-artifacts

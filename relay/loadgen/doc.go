@@ -6,7 +6,8 @@
 // no history, no auth, one goroutine and queue per connection). Both
 // report deliveries per second and the latency from publication to the
 // subscriber's callback (p50, p99, p99.9, max), with the process's CPU
-// time. Idle measures the relay's memory per idle connection.
+// time. Idle measures the memory per idle connection of a relay process,
+// from its /metrics gauges.
 //
 // `fieldrelay loadgen` prints the table; docs/benchmarks.md records it.
 package loadgen

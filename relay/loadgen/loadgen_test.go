@@ -5,6 +5,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/fieldrelay/fieldrelay/relay/auth"
+	"github.com/fieldrelay/fieldrelay/relay/node"
 )
 
 // Both targets deliver every event to every subscriber at a small load,
@@ -49,5 +52,28 @@ func TestHistQuantiles(t *testing.T) {
 	}
 	if h.quantile(1) != time.Second || h.max != time.Second {
 		t.Errorf("max %v", h.max)
+	}
+}
+
+// Idle opens the connections it is asked for against a relay and reports
+// a positive memory figure; the figure itself is not asserted.
+func TestIdleMeasuresConnections(t *testing.T) {
+	n, err := node.Start(node.Config{Listen: "127.0.0.1:0", Secret: "s", Dev: true}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Shutdown()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	token := func(i int) string {
+		tok, _ := n.Auth.Mint(auth.Claims{Subject: "s", Tenant: "t", Subscribe: []string{"#"}}, time.Hour)
+		return tok
+	}
+	res, err := Idle(ctx, n.BaseURL(), token, "idle/#", 20, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Connections != 20 || res.FailureMessage != "" || res.Goroutines <= 0 || res.PerConnection <= 0 {
+		t.Fatalf("%+v", res)
 	}
 }

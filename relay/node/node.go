@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -221,6 +222,16 @@ func (n *Node) metrics(w http.ResponseWriter, r *http.Request) {
 	c := func(name, help string, v uint64) {
 		fmt.Fprintf(&b, "# HELP fieldrelay_%s %s\n# TYPE fieldrelay_%s counter\nfieldrelay_%s %d\n", name, help, name, name, v)
 	}
+	// Process memory, for the idle-connection figure (fieldrelay loadgen
+	// --idle). With Dev, ?gc=1 collects first so the heap is what is live.
+	if n.cfg.Dev && r.URL.Query().Get("gc") == "1" {
+		runtime.GC()
+	}
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	g("heap_inuse_bytes", "Bytes in in-use heap spans.", int64(ms.HeapInuse))
+	g("stack_inuse_bytes", "Bytes of goroutine stacks.", int64(ms.StackInuse))
+	g("goroutines", "Goroutines.", int64(runtime.NumGoroutine()))
 	g("sessions", "Open browser sessions.", s.Sessions.Load())
 	g("queued_bytes", "Bytes waiting in session queues.", s.QueuedBytes.Load())
 	g("tenants_active", "Tenants with a log follower.", s.Tenants.Load())
