@@ -123,7 +123,7 @@ is wired to them, and a development token is printed.`, stderr)
 	fmt.Fprintf(stdout, "  browser WebSocket: %s (subprotocol fieldrelay.v1+msgpack)\n", n.URL())
 	fmt.Fprintf(stdout, "  health: %s/healthz   metrics: %s/metrics\n", n.BaseURL(), n.BaseURL())
 	if cfg.Static != "" {
-		fmt.Fprintf(stdout, "  demo page: http://%s/\n", n.Addr())
+		fmt.Fprintf(stdout, "  demo page: %s/\n", n.BaseURL())
 	}
 	if *dev {
 		tok, err := n.Auth.Mint(auth.Claims{Subject: "dev", Tenant: "demo", Subscribe: []string{"#"}, Command: []string{"#"}}, 24*time.Hour)
