@@ -60,6 +60,8 @@ soak:
 bench:
 	$(GO) test ./proto/ -run '^$$' -bench EventFrame -benchmem -count 5 | tee /tmp/bench-proto.txt
 	$(GO) run ./internal/benchratio < /tmp/bench-proto.txt
+	$(GO) test ./proto/ -run '^$$' -bench Frames -benchmem -count 3 | tee /tmp/bench-frames.txt
+	$(GO) run ./internal/benchratio < /tmp/bench-frames.txt
 	$(GO) run ./relay/cmd/fieldrelay loadgen --subscribers 200 --rate 2000 --duration 5s
 	$(GO) run ./relay/cmd/fieldrelay loadgen --subscribers 100 --rate 20000 --duration 3s
 	$(GO) run ./relay/cmd/fieldrelay loadgen --idle 15000

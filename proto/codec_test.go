@@ -218,3 +218,64 @@ func BenchmarkEventFrame(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkFrames: every frame type, msgp against encoding/json on the
+// same Go value (json writes the field names, and the event's data as
+// Base64), encode and decode, side by side.
+func BenchmarkFrames(b *testing.B) {
+	seen := map[Type]bool{}
+	for _, f := range sampleFrames(b) {
+		t := f.FrameType()
+		if seen[t] {
+			continue
+		}
+		seen[t] = true
+		enc, _ := AppendFrame(nil, f)
+		jenc, err := json.Marshal(f)
+		if err != nil {
+			// msgp.Raw writes no JSON for an empty value (Reply without
+			// data): there is no baseline to compare with.
+			continue
+		}
+		name := t.String()
+		b.Run(name+"/encode/msgp", func(b *testing.B) {
+			buf := make([]byte, 0, 1024)
+			b.ReportAllocs()
+			for b.Loop() {
+				buf, _ = AppendFrame(buf[:0], f)
+			}
+		})
+		b.Run(name+"/encode/json", func(b *testing.B) {
+			var buf bytes.Buffer
+			e := json.NewEncoder(&buf)
+			b.ReportAllocs()
+			for b.Loop() {
+				buf.Reset()
+				e.Encode(f)
+			}
+		})
+		b.Run(name+"/decode/msgp", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, _, err := DecodeFrame(enc); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		// Frames with a raw msgpack field have no JSON decoding into the
+		// struct (msgp.Raw reads no JSON): their baseline decodes the
+		// same text into a map.
+		newJSON := func() any { return New(t) }
+		if json.Unmarshal(jenc, New(t)) != nil {
+			newJSON = func() any { return new(map[string]any) }
+		}
+		b.Run(name+"/decode/json", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := json.Unmarshal(jenc, newJSON()); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
