@@ -36,6 +36,9 @@ func pair(t *testing.T) (*Proxy, net.Conn, net.Conn) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { server.Close() })
+	// The target may accept a moment before the proxy has registered the
+	// pair (which Cut acts on).
+	waitFor(t, "the proxy to register the connection", func() bool { return p.Open() == 1 })
 	return p, client, server
 }
 

@@ -73,7 +73,10 @@ func TestIdleMeasuresConnections(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Connections != 20 || res.FailureMessage != "" || res.Goroutines <= 0 || res.PerConnection <= 0 {
+	// Twenty connections in a process that also runs the test move the
+	// heap by less than a collection's noise: only what they certainly
+	// add is checked (a session has goroutines of its own).
+	if res.Connections != 20 || res.FailureMessage != "" || res.Goroutines < 20 {
 		t.Fatalf("%+v", res)
 	}
 }
