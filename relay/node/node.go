@@ -34,6 +34,7 @@ type Node struct {
 	endpoint *server.Endpoint
 	http     *http.Server
 	ln       net.Listener
+	conns    *tracker // under ln: every connection, hijacked or not
 	tls      bool
 	counters []counted
 
@@ -110,10 +111,12 @@ func Start(cfg Config, log *slog.Logger) (*Node, error) {
 		}
 		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	}
-	ln, err := net.Listen("tcp", cfg.Listen)
+	tcp, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return nil, err
 	}
+	n.conns = &tracker{TCPListener: tcp.(*net.TCPListener), conns: make(map[*trackedConn]struct{})}
+	var ln net.Listener = n.conns
 	if tlsConfig != nil {
 		ln = tls.NewListener(ln, tlsConfig)
 		n.tls = true
@@ -178,11 +181,18 @@ func (n *Node) BaseURL() string {
 
 // Shutdown stops the relay gracefully: every browser is told to reconnect
 // (codes.Shutdown), links are stopped, and it returns once everything has
-// ended or after Config.ShutdownTimeout. Idempotent.
+// ended or after Config.ShutdownTimeout: then the connections still open
+// (a client that does not read, or does not answer the close handshake
+// because its link went half-open) are cut. Idempotent.
 func (n *Node) Shutdown() error {
 	n.once.Do(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Duration(n.cfg.ShutdownTimeout))
 		defer cancel()
+		// WebSockets are hijacked connections, which http.Server forgets:
+		// without this a close handshake with a dead peer would hold the
+		// shutdown for the WebSocket library's own timeouts.
+		stop := context.AfterFunc(ctx, n.conns.cutAll)
+		defer stop()
 		err := n.Hub.Shutdown(ctx)
 		n.cancel()
 		herr := n.http.Shutdown(ctx)
@@ -263,4 +273,54 @@ func (n *Node) metrics(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	w.Write([]byte(b.String()))
+}
+
+// tracker is the relay's listener. It keeps every connection it accepted
+// until that connection is closed, so that Shutdown can cut them all.
+type tracker struct {
+	*net.TCPListener
+
+	mu    sync.Mutex
+	conns map[*trackedConn]struct{}
+}
+
+// Accept implements net.Listener.
+func (t *tracker) Accept() (net.Conn, error) {
+	c, err := t.AcceptTCP()
+	if err != nil {
+		return nil, err
+	}
+	tc := &trackedConn{TCPConn: c, t: t}
+	t.mu.Lock()
+	t.conns[tc] = struct{}{}
+	t.mu.Unlock()
+	return tc, nil
+}
+
+// cutAll closes every connection still open.
+func (t *tracker) cutAll() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for c := range t.conns {
+		c.TCPConn.Close()
+	}
+}
+
+// trackedConn is an accepted connection (with all of *net.TCPConn's
+// methods, so that net/http keeps its sendfile and half-close paths) that
+// leaves its tracker when closed.
+type trackedConn struct {
+	*net.TCPConn
+	t    *tracker
+	once sync.Once
+}
+
+// Close implements net.Conn.
+func (c *trackedConn) Close() error {
+	c.once.Do(func() {
+		c.t.mu.Lock()
+		delete(c.t.conns, c)
+		c.t.mu.Unlock()
+	})
+	return c.TCPConn.Close()
 }
