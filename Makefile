@@ -64,7 +64,7 @@ bench:
 	$(GO) run ./internal/benchratio < /tmp/bench-frames.txt
 	$(GO) run ./relay/cmd/fieldrelay loadgen --subscribers 200 --rate 2000 --duration 5s
 	$(GO) run ./relay/cmd/fieldrelay loadgen --subscribers 100 --rate 20000 --duration 3s
-	$(GO) run ./relay/cmd/fieldrelay loadgen --idle 15000
+	$(GO) run ./relay/cmd/fieldrelay loadgen --idle 19500
 
 clean:
 	rm -rf bin build test-artifacts

@@ -14,10 +14,11 @@
 //     sessions, and one follower goroutine reading the tenant's log from
 //     the broker in order. Each event is encoded into its frame once and
 //     the same bytes are queued to every matching session.
-//   - Each session has one bounded queue and one writer goroutine that
-//     writes whatever is queued as one WebSocket message. A session whose
-//     queue passes Config.QueueBytes is closed with codes.Slow; the
-//     follower never waits for it.
+//   - Each session has one bounded queue and at most one writer goroutine,
+//     running only while the queue has something: it writes whatever is
+//     queued as one WebSocket message and exits when the queue is empty.
+//     A session whose queue passes Config.QueueBytes is closed with
+//     codes.Slow; the follower never waits for it.
 //   - Subscribing takes the tenant lock, so the history read for recovery
 //     and the switch to live delivery are atomic: no event is lost or
 //     doubled between replay and live.

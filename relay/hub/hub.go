@@ -288,11 +288,7 @@ func (h *Hub) Open(sink Sink) (*Session, error) {
 	s := newSession(h, sink)
 	h.sessions[s] = struct{}{}
 	h.stats.Sessions.Add(1)
-	h.wg.Add(1)
-	go func() {
-		defer h.wg.Done()
-		s.writeLoop()
-	}()
+	h.wg.Add(1) // until the session ends (forget)
 	return s, nil
 }
 
@@ -301,6 +297,7 @@ func (h *Hub) forget(s *Session) {
 	if _, ok := h.sessions[s]; ok {
 		delete(h.sessions, s)
 		h.stats.Sessions.Add(-1)
+		h.wg.Done()
 	}
 	h.mu.Unlock()
 }

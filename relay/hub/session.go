@@ -48,7 +48,8 @@ type Session struct {
 	code     codes.Code
 	reason   string
 	graceful bool
-	wake     chan struct{}
+	writing  bool // a writer goroutine is running
+	ended    bool // the session has ended: no writer will run again
 }
 
 type qitem struct {
@@ -62,7 +63,6 @@ func newSession(h *Hub, sink Sink) *Session {
 		id:     uuid.NewString(),
 		sink:   sink,
 		subs:   make(map[uint32]*sub),
-		wake:   make(chan struct{}, 1),
 		frames: newBucket(h.cfg.FrameRate, h.cfg.FrameBurst),
 	}
 	s.mu.Lock()
@@ -111,14 +111,21 @@ func (s *Session) enqueue(b []byte, forced bool) bool {
 	}
 	s.qmu.Unlock()
 	s.h.stats.QueuedBytes.Add(int64(len(b)))
-	s.signal()
+	s.kick()
 	return true
 }
 
-func (s *Session) signal() {
-	select {
-	case s.wake <- struct{}{}:
-	default:
+// kick starts the session's writer unless it is running or the session
+// has ended. An idle session has no goroutine of its own in the hub: the
+// writer runs while there is something to write and exits when the queue
+// is empty, which keeps an idle connection's cost to its transport.
+func (s *Session) kick() {
+	s.qmu.Lock()
+	start := !s.writing && !s.ended
+	s.writing = start || s.writing
+	s.qmu.Unlock()
+	if start {
+		go s.write()
 	}
 }
 
@@ -157,7 +164,7 @@ func (s *Session) Close(code codes.Code, reason string) {
 	if !graceful {
 		s.sink.Close(code, reason)
 	}
-	s.signal()
+	s.kick()
 }
 
 func (s *Session) dropQueueLocked() {
@@ -176,7 +183,7 @@ func (s *Session) Gone() {
 	s.dropQueueLocked()
 	s.qmu.Unlock()
 	s.detach()
-	s.signal()
+	s.kick()
 }
 
 // detach removes the session from its tenant and stops its timer.
@@ -195,69 +202,89 @@ func (s *Session) detach() {
 	}
 }
 
-// writeLoop is the session's single writer. It batches everything queued
-// (up to MaxBatch) into one message.
-func (s *Session) writeLoop() {
-	defer s.h.forget(s)
-	var buf []byte
+// batchPool holds writers' batch buffers between runs, so idle sessions
+// keep none.
+var batchPool = sync.Pool{New: func() any { return new([]byte) }}
+
+// write is the session's writer, started by kick; at most one runs at a
+// time. It writes everything queued, batched into messages of up to
+// MaxBatch, and exits when the queue is empty; when the session is
+// closing it writes the Disconnect frame (if graceful), closes the
+// transport and ends the session.
+func (s *Session) write() {
+	bp := batchPool.Get().(*[]byte)
+	defer func() {
+		if cap(*bp) <= 4*s.h.cfg.MaxBatch { // do not pool a huge replay buffer
+			batchPool.Put(bp)
+		}
+	}()
 	for {
-		select {
-		case <-s.wake:
-		case <-s.h.ctx.Done():
-			s.sink.Close(codes.Shutdown, "relay stopped")
-			s.Gone()
+		s.qmu.Lock()
+		if s.closing && !s.graceful {
+			s.endLocked()
+			s.h.forget(s)
 			return
 		}
-		for {
-			s.qmu.Lock()
-			if s.closing && !s.graceful {
-				s.qmu.Unlock()
-				return
-			}
-			buf = buf[:0]
-			taken, forced := 0, 0
-			for s.qhead < len(s.queue) {
-				it := s.queue[s.qhead]
-				if len(buf) > 0 && len(buf)+len(it.b) > s.h.cfg.MaxBatch {
-					break
-				}
-				buf = append(buf, it.b...)
-				taken += len(it.b)
-				if it.forced {
-					forced += len(it.b)
-				}
-				s.queue[s.qhead] = qitem{}
-				s.qhead++
-			}
-			if s.qhead == len(s.queue) {
-				s.queue, s.qhead = s.queue[:0], 0
-			}
-			s.qbytes -= taken
-			s.qforced -= forced
-			closing, code, reason := s.closing, s.code, s.reason
-			s.qmu.Unlock()
-			s.h.stats.QueuedBytes.Add(-int64(taken))
-
-			if len(buf) == 0 {
-				if closing {
-					s.finish(code, reason)
-					return
-				}
+		buf := (*bp)[:0]
+		taken, forced := 0, 0
+		for s.qhead < len(s.queue) {
+			it := s.queue[s.qhead]
+			if len(buf) > 0 && len(buf)+len(it.b) > s.h.cfg.MaxBatch {
 				break
 			}
-			ctx, cancel := context.WithTimeout(s.h.ctx, s.h.cfg.WriteTimeout)
-			err := s.sink.Write(ctx, buf)
-			cancel()
-			if err != nil {
-				s.Close(codes.Abnormal, "write failed")
+			buf = append(buf, it.b...)
+			taken += len(it.b)
+			if it.forced {
+				forced += len(it.b)
+			}
+			s.queue[s.qhead] = qitem{}
+			s.qhead++
+		}
+		*bp = buf
+		if s.qhead == len(s.queue) {
+			s.queue, s.qhead = s.queue[:0], 0
+		}
+		s.qbytes -= taken
+		s.qforced -= forced
+		closing, code, reason := s.closing, s.code, s.reason
+		if len(buf) == 0 {
+			if closing {
+				s.endLocked()
+				s.finish(code, reason)
+				s.h.forget(s)
 				return
 			}
-			s.h.stats.Messages.Add(1)
-			if cap(buf) > 4*s.h.cfg.MaxBatch {
-				buf = nil // do not keep a huge replay buffer per idle client
-			}
+			// Idle: release the queue's array (it may have grown under a
+			// burst) and exit. A frame queued from here on starts a new
+			// writer: enqueue takes qmu after this.
+			s.queue = nil
+			s.writing = false
+			s.qmu.Unlock()
+			return
 		}
+		s.qmu.Unlock()
+		s.h.stats.QueuedBytes.Add(-int64(taken))
+
+		ctx, cancel := context.WithTimeout(s.h.ctx, s.h.cfg.WriteTimeout)
+		err := s.sink.Write(ctx, buf)
+		cancel()
+		if err != nil {
+			s.Close(codes.Abnormal, "write failed")
+			s.qmu.Lock()
+			s.endLocked()
+			s.h.forget(s)
+			return
+		}
+		s.h.stats.Messages.Add(1)
 	}
+}
+
+// endLocked marks the session ended (no writer will start again) and
+// releases qmu; the writer then forgets it, which is when Hub.Shutdown
+// stops waiting for it. s.qmu held.
+func (s *Session) endLocked() {
+	s.ended, s.writing = true, false
+	s.qmu.Unlock()
 }
 
 // finish writes the Disconnect frame and closes the transport.
