@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/fieldrelay/fieldrelay/proto"
 	"github.com/fieldrelay/fieldrelay/proto/codes"
 	"github.com/fieldrelay/fieldrelay/relay/auth"
 	"github.com/fieldrelay/fieldrelay/relay/broker"
@@ -46,6 +47,23 @@ type Commander interface {
 	Command(ctx context.Context, req CommandRequest) CommandResult
 }
 
+// Codec encodes the frames a session sends and decodes those it receives.
+// A message may hold several frames: DecodeFrame returns what follows the
+// first.
+type Codec interface {
+	AppendFrame(dst []byte, f proto.Frame) ([]byte, error)
+	DecodeFrame(msg []byte) (f proto.Frame, rest []byte, err error)
+}
+
+// Msgpack is the protocol's codec (proto.AppendFrame, proto.DecodeFrame).
+type Msgpack struct{}
+
+// AppendFrame implements Codec.
+func (Msgpack) AppendFrame(dst []byte, f proto.Frame) ([]byte, error) { return proto.AppendFrame(dst, f) }
+
+// DecodeFrame implements Codec.
+func (Msgpack) DecodeFrame(msg []byte) (proto.Frame, []byte, error) { return proto.DecodeFrame(msg) }
+
 // Config configures a Hub. Zero fields take the documented defaults.
 type Config struct {
 	Broker   broker.Broker // required
@@ -53,6 +71,9 @@ type Config struct {
 	// Commander routes commands; nil answers every command NotFound.
 	Commander Commander
 	Logger    *slog.Logger // default: discard
+	// Codec of the frames. Default Msgpack, the protocol's; the load
+	// generator plugs in encoding/json to measure what msgpack buys.
+	Codec Codec
 
 	// Shards of the tenant table. Default 16.
 	Shards int
@@ -133,6 +154,9 @@ func (c *Config) setDefaults() {
 	def(&c.CommandBurst, 100)
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Codec == nil {
+		c.Codec = Msgpack{}
 	}
 }
 

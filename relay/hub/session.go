@@ -130,7 +130,7 @@ func (s *Session) kick() {
 }
 
 func (s *Session) send(f proto.Frame) {
-	b, err := proto.AppendFrame(nil, f)
+	b, err := s.h.cfg.Codec.AppendFrame(nil, f)
 	if err != nil {
 		s.h.log.Error("encode frame", "type", f.FrameType(), "err", err)
 		return
@@ -290,7 +290,7 @@ func (s *Session) endLocked() {
 // finish writes the Disconnect frame and closes the transport.
 func (s *Session) finish(code codes.Code, reason string) {
 	d := proto.Disconnect{Code: uint16(code), Reason: reason, Reconnect: code.Reconnect()}
-	if b, err := proto.AppendFrame(nil, &d); err == nil {
+	if b, err := s.h.cfg.Codec.AppendFrame(nil, &d); err == nil {
 		ctx, cancel := context.WithTimeout(s.h.ctx, s.h.cfg.WriteTimeout)
 		_ = s.sink.Write(ctx, b)
 		cancel()
@@ -312,7 +312,7 @@ func (s *Session) Handle(msg []byte) error {
 		return s.protocolError("empty message")
 	}
 	for len(msg) > 0 {
-		f, rest, err := proto.DecodeFrame(msg)
+		f, rest, err := s.h.cfg.Codec.DecodeFrame(msg)
 		if err != nil {
 			return s.protocolError(err.Error())
 		}

@@ -86,7 +86,7 @@ func (t *tenant) follow(ctx context.Context) {
 func (t *tenant) dispatch(entries []*broker.Entry) error {
 	frames := make([][]byte, len(entries))
 	for i, e := range entries {
-		b, err := encodeEvent(nil, e, 0, false)
+		b, err := t.encodeEvent(nil, e, 0, false)
 		if err != nil {
 			return err
 		}
@@ -124,9 +124,9 @@ func (t *tenant) dispatch(entries []*broker.Entry) error {
 	return nil
 }
 
-func encodeEvent(dst []byte, e *broker.Entry, sub uint32, latest bool) ([]byte, error) {
+func (t *tenant) encodeEvent(dst []byte, e *broker.Entry, sub uint32, latest bool) ([]byte, error) {
 	ev := proto.Event{Channel: e.Channel, Offset: e.Offset, Prev: e.Prev, Kind: e.Kind, Data: e.Data, Sub: sub, Latest: latest}
-	return proto.AppendFrame(dst, &ev)
+	return t.h.cfg.Codec.AppendFrame(dst, &ev)
 }
 
 // subscribe registers sb (replacing the session's subscription with the
@@ -186,13 +186,13 @@ func (t *tenant) subscribe(ctx context.Context, s *Session, f *proto.Subscribe) 
 		n = uint32(len(replay))
 	}
 	ack := proto.Subscribed{Req: f.Req, Sub: f.Sub, Epoch: t.epoch, Offset: tail, Recovered: recovered, Replayed: n}
-	out, err := proto.AppendFrame(nil, &ack)
+	out, err := t.h.cfg.Codec.AppendFrame(nil, &ack)
 	if err != nil {
 		return err
 	}
 	s.enqueue(out, true)
 	for _, e := range replay {
-		fr, err := encodeEvent(nil, e, f.Sub, latest)
+		fr, err := t.encodeEvent(nil, e, f.Sub, latest)
 		if err != nil {
 			return err
 		}
