@@ -59,7 +59,9 @@ type Codec interface {
 type Msgpack struct{}
 
 // AppendFrame implements Codec.
-func (Msgpack) AppendFrame(dst []byte, f proto.Frame) ([]byte, error) { return proto.AppendFrame(dst, f) }
+func (Msgpack) AppendFrame(dst []byte, f proto.Frame) ([]byte, error) {
+	return proto.AppendFrame(dst, f)
+}
 
 // DecodeFrame implements Codec.
 func (Msgpack) DecodeFrame(msg []byte) (proto.Frame, []byte, error) { return proto.DecodeFrame(msg) }
