@@ -94,8 +94,9 @@ func PeekType(b []byte) (Type, []byte, error) {
 }
 
 // DecodeFrame decodes the first frame of b and returns it with the bytes
-// that follow it. Byte fields of the frame (Event.Data, Command.Body) are
-// copies: the frame does not alias b.
+// that follow it. Byte fields of the frame (Event.Data, Reply.Data,
+// Command.Body) are copies: the frame does not alias b. Their content is
+// not looked at: a bin is taken whole, whatever it holds.
 func DecodeFrame(b []byte) (Frame, []byte, error) {
 	t, body, err := PeekType(b)
 	if err != nil {
@@ -114,7 +115,8 @@ func DecodeFrame(b []byte) (Frame, []byte, error) {
 }
 
 // normalize gives each frame one in-memory form per wire meaning: an empty
-// raw field (absent, msgpack nil, or a key repeated with nil last) is nil.
+// bin field (absent, an empty bin, or a key repeated with an empty bin last)
+// is nil.
 func normalize(f Frame) {
 	switch f := f.(type) {
 	case *Event:

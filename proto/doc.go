@@ -10,6 +10,10 @@
 // tags of the frame types in this package. Decoders skip unknown keys, so
 // adding an optional key is a compatible change; a new frame type is not.
 //
+// The payloads (Event.Data, Reply.Data, Command.Body) are msgpack bin whose
+// bytes are one msgpack value: a decoder takes them whole, in O(1), without
+// looking inside, and whoever wants the value decodes it (package event).
+//
 // The relay batches: whatever a client has queued is written as one message.
 // Clients may batch too. [AppendFrame] and [DecodeFrame] are the only codec
 // entry points; the frame structs' msgp methods are generated (frame_gen.go)

@@ -1,17 +1,17 @@
 package proto
 
-import (
-	"github.com/tinylib/msgp/msgp"
-
-	"github.com/fieldrelay/fieldrelay/proto/wire"
-)
+import "github.com/fieldrelay/fieldrelay/proto/wire"
 
 //go:generate go tool msgp -io=false -file frame.go -o frame_gen.go
 
-// Bounds applied by every generated decoder to untrusted input: no array or
-// map in a frame may declare more than 1024 elements. Byte and string sizes
-// are bounded by the WebSocket read limit of the connection.
-//msgp:limit arrays:1024 maps:1024
+// Bounds applied by every generated decoder to untrusted input: no map in a
+// frame may declare more than 1024 elements (frames have no arrays). Byte
+// and string sizes are bounded by the WebSocket read limit of the
+// connection: a bin's length is checked against the input before anything
+// is allocated. (msgp applies an arrays limit to bin lengths too, where it
+// would cap Event.Data at 1 KiB, and allocates the declared length before
+// checking it against the input: hence no arrays limit here.)
+//msgp:limit maps:1024
 //msgp:ignore Type
 
 // Subprotocol is the WebSocket subprotocol token of this protocol version.
@@ -107,12 +107,15 @@ type Unsubscribe struct {
 // token's command patterns must match; Kind selects the body's type (see
 // package event); ID is the client's idempotency key: a second Command with
 // the same ID on the same tenant is not sent to the device again.
+//
+// Body is the msgpack encoding of the body, carried as a bin (empty for
+// none): the frame codec does not look inside, the relay decodes it by Kind.
 type Command struct {
-	Req    uint32   `msg:"r"`
-	ID     string   `msg:"id"`
-	Target string   `msg:"tg"`
-	Kind   string   `msg:"k"`
-	Body   msgp.Raw `msg:"b"`
+	Req    uint32 `msg:"r"`
+	ID     string `msg:"id"`
+	Target string `msg:"tg"`
+	Kind   string `msg:"k"`
+	Body   []byte `msg:"b"`
 }
 
 // Refresh replaces the connection's token without reconnecting.
@@ -140,23 +143,29 @@ type Pong struct {
 //
 // Sub is 0 on live events, which a client routes to each of its matching
 // subscriptions; replayed and latest-value events name the subscription.
+//
+// Data is the event as the broker stores it, one msgpack value (see package
+// event), carried as a bin so that a reader skips it in O(1) and decodes it
+// only when it wants it.
 type Event struct {
-	Channel string   `msg:"c"`
-	Offset  uint64   `msg:"o"`
-	Prev    uint64   `msg:"q"`
-	Kind    string   `msg:"k"`
-	Data    msgp.Raw `msg:"d"`
-	Sub     uint32   `msg:"s,omitempty"`
-	Latest  bool     `msg:"l,omitempty"`
+	Channel string `msg:"c"`
+	Offset  uint64 `msg:"o"`
+	Prev    uint64 `msg:"q"`
+	Kind    string `msg:"k"`
+	Data    []byte `msg:"d"`
+	Sub     uint32 `msg:"s,omitempty"`
+	Latest  bool   `msg:"l,omitempty"`
 }
 
 // Reply answers a request frame (Subscribe failures, Unsubscribe, Command,
-// Refresh). Code 0 is success; otherwise see package codes.
+// Refresh). Code 0 is success; otherwise see package codes. Data is the
+// msgpack encoding of a command's result, carried as a bin (an empty bin
+// when there is none).
 type Reply struct {
-	Req     uint32   `msg:"r"`
-	Code    uint16   `msg:"c"`
-	Message string   `msg:"m,omitempty"`
-	Data    msgp.Raw `msg:"d"` // msgp writes nil when empty
+	Req     uint32 `msg:"r"`
+	Code    uint16 `msg:"c"`
+	Message string `msg:"m,omitempty"`
+	Data    []byte `msg:"d"`
 }
 
 // Disconnect precedes a close by the relay; it carries the same code as the

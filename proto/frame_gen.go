@@ -8,8 +8,7 @@ import (
 
 // Size limits for msgp deserialization
 const (
-	z9ed37725limitArrays = 1024
-	z9ed37725limitMaps   = 1024
+	z9ed37725limitMaps = 1024
 )
 
 // MarshalMsg implements msgp.Marshaler
@@ -30,11 +29,7 @@ func (z *Command) MarshalMsg(b []byte) (o []byte, err error) {
 	o = msgp.AppendString(o, z.Kind)
 	// string "b"
 	o = append(o, 0xa1, 0x62)
-	o, err = z.Body.MarshalMsg(o)
-	if err != nil {
-		err = msgp.WrapError(err, "Body")
-		return
-	}
+	o = msgp.AppendBytes(o, z.Body)
 	return
 }
 
@@ -85,7 +80,7 @@ func (z *Command) UnmarshalMsg(bts []byte) (o []byte, err error) {
 				return
 			}
 		case "b":
-			bts, err = z.Body.UnmarshalMsg(bts)
+			z.Body, bts, err = msgp.ReadBytesBytes(bts, z.Body)
 			if err != nil {
 				err = msgp.WrapError(err, "Body")
 				return
@@ -104,7 +99,7 @@ func (z *Command) UnmarshalMsg(bts []byte) (o []byte, err error) {
 
 // Msgsize returns an upper bound estimate of the number of bytes occupied by the serialized message
 func (z *Command) Msgsize() (s int) {
-	s = 1 + 2 + msgp.Uint32Size + 3 + msgp.StringPrefixSize + len(z.ID) + 3 + msgp.StringPrefixSize + len(z.Target) + 2 + msgp.StringPrefixSize + len(z.Kind) + 2 + z.Body.Msgsize()
+	s = 1 + 2 + msgp.Uint32Size + 3 + msgp.StringPrefixSize + len(z.ID) + 3 + msgp.StringPrefixSize + len(z.Target) + 2 + msgp.StringPrefixSize + len(z.Kind) + 2 + msgp.BytesPrefixSize + len(z.Body)
 	return
 }
 
@@ -442,11 +437,7 @@ func (z *Event) MarshalMsg(b []byte) (o []byte, err error) {
 		o = msgp.AppendString(o, z.Kind)
 		// string "d"
 		o = append(o, 0xa1, 0x64)
-		o, err = z.Data.MarshalMsg(o)
-		if err != nil {
-			err = msgp.WrapError(err, "Data")
-			return
-		}
+		o = msgp.AppendBytes(o, z.Data)
 		if (zb0001Mask & 0x20) == 0 { // if not omitted
 			// string "s"
 			o = append(o, 0xa1, 0x73)
@@ -508,7 +499,7 @@ func (z *Event) UnmarshalMsg(bts []byte) (o []byte, err error) {
 				return
 			}
 		case "d":
-			bts, err = z.Data.UnmarshalMsg(bts)
+			z.Data, bts, err = msgp.ReadBytesBytes(bts, z.Data)
 			if err != nil {
 				err = msgp.WrapError(err, "Data")
 				return
@@ -539,7 +530,7 @@ func (z *Event) UnmarshalMsg(bts []byte) (o []byte, err error) {
 
 // Msgsize returns an upper bound estimate of the number of bytes occupied by the serialized message
 func (z *Event) Msgsize() (s int) {
-	s = 1 + 2 + msgp.StringPrefixSize + len(z.Channel) + 2 + msgp.Uint64Size + 2 + msgp.Uint64Size + 2 + msgp.StringPrefixSize + len(z.Kind) + 2 + z.Data.Msgsize() + 2 + msgp.Uint32Size + 2 + msgp.BoolSize
+	s = 1 + 2 + msgp.StringPrefixSize + len(z.Channel) + 2 + msgp.Uint64Size + 2 + msgp.Uint64Size + 2 + msgp.StringPrefixSize + len(z.Kind) + 2 + msgp.BytesPrefixSize + len(z.Data) + 2 + msgp.Uint32Size + 2 + msgp.BoolSize
 	return
 }
 
@@ -823,11 +814,7 @@ func (z *Reply) MarshalMsg(b []byte) (o []byte, err error) {
 		}
 		// string "d"
 		o = append(o, 0xa1, 0x64)
-		o, err = z.Data.MarshalMsg(o)
-		if err != nil {
-			err = msgp.WrapError(err, "Data")
-			return
-		}
+		o = msgp.AppendBytes(o, z.Data)
 	}
 	return
 }
@@ -873,7 +860,7 @@ func (z *Reply) UnmarshalMsg(bts []byte) (o []byte, err error) {
 				return
 			}
 		case "d":
-			bts, err = z.Data.UnmarshalMsg(bts)
+			z.Data, bts, err = msgp.ReadBytesBytes(bts, z.Data)
 			if err != nil {
 				err = msgp.WrapError(err, "Data")
 				return
@@ -892,7 +879,7 @@ func (z *Reply) UnmarshalMsg(bts []byte) (o []byte, err error) {
 
 // Msgsize returns an upper bound estimate of the number of bytes occupied by the serialized message
 func (z *Reply) Msgsize() (s int) {
-	s = 1 + 2 + msgp.Uint32Size + 2 + msgp.Uint16Size + 2 + msgp.StringPrefixSize + len(z.Message) + 2 + z.Data.Msgsize()
+	s = 1 + 2 + msgp.Uint32Size + 2 + msgp.Uint16Size + 2 + msgp.StringPrefixSize + len(z.Message) + 2 + msgp.BytesPrefixSize + len(z.Data)
 	return
 }
 

@@ -253,7 +253,7 @@ export interface FieldRelayEvent<V = EventValue> {
   latest: boolean;
   /** Replayed to recover what the subscription missed. */
   replayed: boolean;
-  /** The event, or null for a kind this version does not know. */
+  /** The event, or null for a kind this version does not know or data that does not decode as its kind. */
   value: V | null;
   /** The raw msgpack of an event whose value is null. */
   data?: Uint8Array;

@@ -15,7 +15,8 @@ func Reference() []byte {
 	var b bytes.Buffer
 	b.WriteString("# Event and command reference\n\n")
 	b.WriteString("<!-- Generated from proto/event by `go generate ./proto/event`. DO NOT EDIT. -->\n\n")
-	b.WriteString("An event frame's `d` is a msgpack map with the **key** column's keys; the browser library\n")
+	b.WriteString("An event frame's `d` is a `bin` holding a msgpack map with the **key** column's keys (a command's\n")
+	b.WriteString("`b` holds its body the same way); the browser library\n")
 	b.WriteString("exposes the same fields under the **js** names (`bytes` become `Uint8Array`). Times are Unix µs.\n")
 	b.WriteString("Every event has `m`, the metadata (see `Meta` below). Unknown keys must be ignored.\n\n")
 	kinds := Kinds()

@@ -112,12 +112,3 @@ func AppendArrayHeader(b []byte, n uint32) []byte { return appendHeader(b, 0x90,
 
 // AppendMapHeader appends the header of a map of n pairs.
 func AppendMapHeader(b []byte, n uint32) []byte { return appendHeader(b, 0x80, 0xde, n) }
-
-// AppendRaw appends raw, one msgpack value, or nil if raw is empty (as
-// msgp.Raw does).
-func AppendRaw(b []byte, raw []byte) []byte {
-	if len(raw) == 0 {
-		return AppendNil(b)
-	}
-	return append(b, raw...)
-}

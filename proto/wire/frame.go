@@ -259,14 +259,15 @@ func readBool(b []byte, dst *bool) ([]byte, error) {
 	return rest, err
 }
 
-// readRaw reads one value of any type as its bytes; nil is nil.
-func readRaw(b []byte, dst *[]byte) ([]byte, error) {
-	rest, err := Skip(b)
+// readBin reads a bin field's bytes, aliasing b; an empty bin is nil. The
+// bytes are not looked into: skipping them costs the same whatever they
+// hold.
+func readBin(b []byte, dst *[]byte) ([]byte, error) {
+	v, rest, err := ReadBytes(b)
 	if err != nil {
 		return b, err
 	}
-	v := b[: len(b)-len(rest) : len(b)-len(rest)]
-	if IsNil(v) {
+	if len(v) == 0 {
 		v = nil
 	}
 	*dst = v

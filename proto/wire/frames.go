@@ -3,8 +3,10 @@ package wire
 import "unsafe"
 
 // The frames, field for field as package proto defines them (see there
-// and docs/protocol.md for what each field means). Byte fields hold one
-// msgpack value verbatim, nil for msgpack nil.
+// and docs/protocol.md for what each field means). The byte fields
+// (Command.Body, Event.Data, Reply.Data) are msgpack bin on the wire, whose
+// bytes are one msgpack value: decoded, they alias the message (nil when
+// the bin is empty or absent) and are not looked into.
 
 // Connect must be the first frame a client sends.
 type Connect struct {
@@ -60,7 +62,7 @@ type Command struct {
 	ID     string // id
 	Target string // tg
 	Kind   string // k
-	Body   []byte // b
+	Body   []byte // b, bin
 }
 
 // Refresh replaces the connection's token.
@@ -85,7 +87,7 @@ type Event struct {
 	Offset  uint64 // o
 	Prev    uint64 // q
 	Kind    string // k
-	Data    []byte // d
+	Data    []byte // d, bin
 	Sub     uint32 // s, omitempty
 	Latest  bool   // l, omitempty
 }
@@ -95,7 +97,7 @@ type Reply struct {
 	Req     uint32 // r
 	Code    uint16 // c
 	Message string // m, omitempty
-	Data    []byte // d (nil when empty)
+	Data    []byte // d, bin (nil when empty)
 }
 
 // Disconnect precedes a close by the relay.
@@ -277,7 +279,7 @@ func (f *Command) appendBody(b []byte) []byte {
 	b = AppendString(AppendString(b, "id"), f.ID)
 	b = AppendString(AppendString(b, "tg"), f.Target)
 	b = AppendString(AppendString(b, "k"), f.Kind)
-	return AppendRaw(AppendString(b, "b"), f.Body)
+	return AppendBytes(AppendString(b, "b"), f.Body)
 }
 
 func (f *Command) field(k string, b []byte) ([]byte, error) {
@@ -291,7 +293,7 @@ func (f *Command) field(k string, b []byte) ([]byte, error) {
 	case "k":
 		return readStr(b, &f.Kind)
 	case "b":
-		return readRaw(b, &f.Body)
+		return readBin(b, &f.Body)
 	}
 	return skip(b)
 }
@@ -340,7 +342,7 @@ func (f *Event) appendBody(b []byte) []byte {
 	b = AppendUint(AppendString(b, "o"), f.Offset)
 	b = AppendUint(AppendString(b, "q"), f.Prev)
 	b = AppendString(AppendString(b, "k"), f.Kind)
-	b = AppendRaw(AppendString(b, "d"), f.Data)
+	b = AppendBytes(AppendString(b, "d"), f.Data)
 	if f.Sub != 0 {
 		b = AppendUint(AppendString(b, "s"), uint64(f.Sub))
 	}
@@ -361,7 +363,7 @@ func (f *Event) field(k string, b []byte) ([]byte, error) {
 	case "k":
 		return readStr(b, &f.Kind)
 	case "d":
-		return readRaw(b, &f.Data)
+		return readBin(b, &f.Data)
 	case "s":
 		return readU32(b, &f.Sub)
 	case "l":
@@ -377,7 +379,7 @@ func (f *Reply) appendBody(b []byte) []byte {
 	if f.Message != "" {
 		b = AppendString(AppendString(b, "m"), f.Message)
 	}
-	return AppendRaw(AppendString(b, "d"), f.Data)
+	return AppendBytes(AppendString(b, "d"), f.Data)
 }
 
 func (f *Reply) field(k string, b []byte) ([]byte, error) {
@@ -389,7 +391,7 @@ func (f *Reply) field(k string, b []byte) ([]byte, error) {
 	case "m":
 		return readStr(b, &f.Message)
 	case "d":
-		return readRaw(b, &f.Data)
+		return readBin(b, &f.Data)
 	}
 	return skip(b)
 }

@@ -5,9 +5,8 @@ import (
 	"errors"
 	"math"
 	"reflect"
+	"runtime"
 	"testing"
-
-	"github.com/tinylib/msgp/msgp"
 
 	"github.com/fieldrelay/fieldrelay/proto"
 	"github.com/fieldrelay/fieldrelay/proto/wire"
@@ -16,7 +15,11 @@ import (
 // samples has every frame type with its optional fields both absent and
 // present, and values at the edges of each encoding's forms.
 func samples() []proto.Frame {
-	raw := msgp.Raw{0x82, 0xa1, 'p', 0xcc, 200, 0xa1, 'b', 0xc4, 2, 1, 2}
+	// One msgpack value, as bin fields carry: {"p": 200, "b": bin[1 2]}.
+	raw := []byte{0x82, 0xa1, 'p', 0xcc, 200, 0xa1, 'b', 0xc4, 2, 1, 2}
+	// Bin lengths at the edges of bin 8, 16 and 32; what they hold is not
+	// looked at by either codec.
+	bin := func(n int) []byte { return bytes.Repeat([]byte{0xc0}, n) }
 	return []proto.Frame{
 		&proto.Connect{Token: "t"},
 		&proto.Connect{Token: string(make([]byte, 300)), Name: "demo/1.0"},
@@ -38,6 +41,10 @@ func samples() []proto.Frame {
 		&proto.Reply{Req: 1, Code: 4501, Message: "denied"},
 		&proto.Reply{Req: 1, Data: raw},
 		&proto.Disconnect{Code: 4001, Reason: "slow", Reconnect: true},
+		&proto.Event{Channel: "c", Kind: "k", Data: bin(255)},
+		&proto.Event{Channel: "c", Kind: "k", Data: bin(256)},
+		&proto.Reply{Req: 2, Data: bin(65535)},
+		&proto.Command{Req: 4, ID: "c3", Target: "x", Kind: "k", Body: bin(65536)},
 	}
 }
 
@@ -98,7 +105,7 @@ func TestBothCodecsAgree(t *testing.T) {
 }
 
 // sameAsRead allows for what proto's decoder itself normalises (an empty
-// raw field reads as nil).
+// bin field reads as nil).
 func sameAsRead(a, b proto.Frame) bool {
 	ab, _ := proto.AppendFrame(nil, a)
 	bb, _ := proto.AppendFrame(nil, b)
@@ -133,6 +140,76 @@ func TestDecodeErrors(t *testing.T) {
 				t.Errorf("%s: proto %v, wire %v", name, perr, werr)
 			}
 		}
+	}
+}
+
+// TestOldRawFormRefused: before bin fields, d and b held one msgpack value
+// embedded as is. A peer still speaking that form gets ErrMalformed from
+// both codecs, a clear protocol error rather than a misread frame. (Data
+// whose old raw value was itself a bin cannot be told apart: it reads as
+// that bin's bytes.)
+func TestOldRawFormRefused(t *testing.T) {
+	cases := map[string][]byte{
+		// event {c: "x", d: {p: 1}}
+		"event, data a map": {0x92, 0x12, 0x82, 0xa1, 'c', 0xa1, 'x', 0xa1, 'd', 0x81, 0xa1, 'p', 0x01},
+		// event {d: 7}, {d: "s"}, {d: [1]}, {d: nil}
+		"event, data an int":    {0x92, 0x12, 0x81, 0xa1, 'd', 0x07},
+		"event, data a str":     {0x92, 0x12, 0x81, 0xa1, 'd', 0xa1, 's'},
+		"event, data an array":  {0x92, 0x12, 0x81, 0xa1, 'd', 0x91, 0x01},
+		"event, data nil":       {0x92, 0x12, 0x81, 0xa1, 'd', 0xc0},
+		"reply, no data as nil": {0x92, 0x13, 0x83, 0xa1, 'r', 0x01, 0xa1, 'c', 0x00, 0xa1, 'd', 0xc0},
+		"reply, data a map":     {0x92, 0x13, 0x82, 0xa1, 'r', 0x01, 0xa1, 'd', 0x81, 0xa3, 'r', 'e', 'f', 0xa1, 'x'},
+		"command, body nil":     {0x92, 0x04, 0x81, 0xa1, 'b', 0xc0},
+		"command, body a map":   {0x92, 0x04, 0x81, 0xa1, 'b', 0x82, 0xa4, 'p', 'o', 'r', 't', 0x02, 0xa2, 'p', 'l', 0xc4, 0x01, 0x01},
+	}
+	for name, b := range cases {
+		_, _, perr := proto.DecodeFrame(b)
+		_, _, werr := wire.DecodeFrame(b)
+		if !errors.Is(perr, proto.ErrMalformed) || !errors.Is(werr, wire.ErrMalformed) {
+			t.Errorf("%s: proto %v, wire %v: want ErrMalformed from both", name, perr, werr)
+		}
+	}
+	// The same event in the current form decodes.
+	ok := []byte{0x92, 0x12, 0x82, 0xa1, 'c', 0xa1, 'x', 0xa1, 'd', 0xc4, 0x04, 0x81, 0xa1, 'p', 0x01}
+	pf, _, perr := proto.DecodeFrame(ok)
+	wf, _, werr := wire.DecodeFrame(ok)
+	if perr != nil || werr != nil || !same(wf, pf) || string(wf.(*wire.Event).Data) != "\x81\xa1p\x01" {
+		t.Fatalf("current form: proto %#v %v, wire %#v %v", pf, perr, wf, werr)
+	}
+}
+
+// TestBinTakenWhole: neither codec looks into a bin field. One that holds
+// part of a value, several values or nothing msgpack at all is a frame
+// all the same (what its reader makes of it is the reader's business:
+// wasm/client counts the event as undecodable, the relay refuses such a
+// command body); one that claims more bytes than follow is malformed.
+func TestBinTakenWhole(t *testing.T) {
+	for _, data := range [][]byte{
+		{0x82, 0xa1, 'p'},        // part of a map
+		{0x01, 0x02},             // two values
+		{0xc1},                   // the one byte msgpack does not use
+		{0xdf, 0xff, 0xff, 0xff}, // a map header claiming 2³² pairs
+	} {
+		b, _ := proto.AppendFrame(nil, &proto.Event{Channel: "c", Kind: "k", Data: data})
+		pf, _, perr := proto.DecodeFrame(b)
+		wf, _, werr := wire.DecodeFrame(b)
+		if perr != nil || werr != nil || !bytes.Equal(pf.(*proto.Event).Data, data) || !same(wf, pf) {
+			t.Errorf("% x: proto %v %v, wire %v %v", data, pf, perr, wf, werr)
+		}
+	}
+	// A bin 32 claiming 4 GiB with nothing after it: refused before
+	// anything that size is allocated.
+	short := []byte{0x92, 0x12, 0x81, 0xa1, 'd', 0xc6, 0xff, 0xff, 0xff, 0xff}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, _, perr := proto.DecodeFrame(short)
+	_, _, werr := wire.DecodeFrame(short)
+	runtime.ReadMemStats(&after)
+	if !errors.Is(perr, proto.ErrMalformed) || !errors.Is(werr, wire.ErrMalformed) {
+		t.Errorf("short bin: proto %v, wire %v", perr, werr)
+	}
+	if n := after.TotalAlloc - before.TotalAlloc; n > 64<<10 {
+		t.Errorf("refusing a short bin allocated %d bytes", n)
 	}
 }
 

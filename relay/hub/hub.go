@@ -32,7 +32,7 @@ type CommandRequest struct {
 	ID      string // the client's idempotency key
 	Target  string // channel
 	Kind    string
-	Body    []byte // msgp-encoded body of Kind
+	Body    []byte // msgp-encoded body of Kind: one msgpack value, or empty
 }
 
 // CommandResult is the outcome sent back to the client as a Reply.

@@ -11,6 +11,7 @@ import (
 	"github.com/fieldrelay/fieldrelay/proto"
 	"github.com/fieldrelay/fieldrelay/proto/channel"
 	"github.com/fieldrelay/fieldrelay/proto/codes"
+	"github.com/fieldrelay/fieldrelay/proto/wire"
 	"github.com/fieldrelay/fieldrelay/relay/auth"
 	"github.com/google/uuid"
 )
@@ -480,6 +481,14 @@ func (s *Session) command(f *proto.Command) {
 	if len(f.Body) > s.h.cfg.MaxCommandBody {
 		s.reply(f.Req, codes.TooLarge, fmt.Sprintf("body over %d bytes", s.h.cfg.MaxCommandBody), nil)
 		return
+	}
+	// The frame carries the body as a bin, which the codec does not look
+	// into: links are handed exactly one msgpack value, or none.
+	if len(f.Body) > 0 {
+		if rest, err := wire.Skip(f.Body); err != nil || len(rest) != 0 {
+			s.reply(f.Req, codes.BadRequest, "body is not one msgpack value", nil)
+			return
+		}
 	}
 	s.mu.Lock()
 	cl := s.claims

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/tinylib/msgp/msgp"
+
 	"github.com/fieldrelay/fieldrelay/proto"
 )
 
@@ -48,7 +50,8 @@ func (jsonFrames) AppendFrame(dst []byte, f proto.Frame) ([]byte, error) {
 	case *proto.Reply:
 		r := &jsonReply{Req: f.Req, Code: f.Code, Message: f.Message}
 		if len(f.Data) > 0 {
-			d, err := f.Data.MarshalJSON()
+			raw := msgp.Raw(f.Data)
+			d, err := raw.MarshalJSON()
 			if err != nil {
 				return dst, err
 			}

@@ -131,6 +131,34 @@ func TestCommandRateLimit(t *testing.T) {
 	}
 }
 
+// TestCommandBody: the frame carries a command's body as a bin, which
+// the codec takes whole; the relay hands links exactly one msgpack value
+// (or none) and refuses anything else with BAD_REQUEST. The body's size
+// limit is MaxCommandBody (TOO_LARGE), not a limit of the codec.
+func TestCommandBody(t *testing.T) {
+	r := startRelay(t, hub.Config{Commander: okCommander{}, MaxCommandBody: 4096}, broker.MemoryConfig{})
+	c := connectRaw(t, r.url, r.token(t, "acme", "#"))
+	big := append([]byte{0xc5, 0x0b, 0xb8}, make([]byte, 3000)...) // a bin of 3000 bytes
+	for i, tc := range []struct {
+		body []byte
+		want codes.Code
+	}{
+		{nil, codes.OK},
+		{[]byte{0x80}, codes.OK},
+		{big, codes.OK},
+		{[]byte{0x82, 0xa1, 'p'}, codes.BadRequest}, // part of a value
+		{[]byte{0x80, 0x80}, codes.BadRequest},      // two values
+		{[]byte{0xc1}, codes.BadRequest},            // not msgpack
+		{append([]byte{0xc5, 0x13, 0x88}, make([]byte, 5000)...), codes.TooLarge},
+	} {
+		req := uint32(i + 1)
+		c.send(&proto.Command{Req: req, ID: fmt.Sprint("b", req), Target: "lora/a/b/down", Kind: "lora.downlink", Body: tc.body})
+		if rep, ok := c.next().(*proto.Reply); !ok || rep.Req != req || codes.Code(rep.Code) != tc.want {
+			t.Errorf("body % .8x…: %#v, want %v", tc.body, rep, tc.want)
+		}
+	}
+}
+
 func TestPendingCommandsLimit(t *testing.T) {
 	r := startRelay(t, hub.Config{Commander: blockCommander{}, MaxPendingCommands: 1, CommandTimeout: 2 * time.Second}, broker.MemoryConfig{})
 	c := connectRaw(t, r.url, r.token(t, "acme", "#"))

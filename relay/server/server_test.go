@@ -418,6 +418,10 @@ func TestBadInputClosesOnlyThatClient(t *testing.T) {
 		"oversize":       {make([]byte, 4096), websocket.MessageBinary, codes.MessageSize},
 		"truncated":      {[]byte{0x92, 0x02, 0x82, 0xa1}, websocket.MessageBinary, codes.ProtocolError},
 		"huge map claim": {[]byte{0x92, 0x02, 0xdf, 0xff, 0xff, 0xff, 0xff}, websocket.MessageBinary, codes.ProtocolError},
+		// A command body in the old raw form (a map, not a bin holding one).
+		"old raw body": {[]byte{0x92, 0x04, 0x82, 0xa1, 'r', 0x01, 0xa1, 'b', 0x81, 0xa1, 'p', 0x02}, websocket.MessageBinary, codes.ProtocolError},
+		// A bin claiming 4 GiB: refused without allocating that.
+		"huge bin claim": {[]byte{0x92, 0x04, 0x81, 0xa1, 'b', 0xc6, 0xff, 0xff, 0xff, 0xff}, websocket.MessageBinary, codes.ProtocolError},
 	}
 	for name, tc := range cases {
 		c := connectRaw(t, r.url, tok)
@@ -434,7 +438,7 @@ func TestBadInputClosesOnlyThatClient(t *testing.T) {
 	}
 	// The last close may be counted a moment after the client saw it.
 	deadline := time.Now().Add(10 * time.Second)
-	for r.hub.Stats().ProtocolErrors.Load() < 7 {
+	for r.hub.Stats().ProtocolErrors.Load() < uint64(len(cases)) {
 		if time.Now().After(deadline) {
 			t.Fatalf("protocol errors counted: %d", r.hub.Stats().ProtocolErrors.Load())
 		}

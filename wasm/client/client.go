@@ -114,6 +114,12 @@ type Stats struct {
 	// delivered from another channel (delivering it would break offset
 	// order). Each is logged at level Error.
 	Lost uint64
+	// Undecodable counts events of a known kind whose Data is not exactly
+	// one msgpack value of the kind's type: they are delivered with a nil
+	// Value and their Data, and each is logged at level Warn. Only events
+	// the client decodes count (not with Options.RawEvents, nor in the
+	// browser build).
+	Undecodable uint64
 }
 
 // Client is a connection to a fieldrelay relay that reconnects by itself
@@ -137,7 +143,7 @@ type Client struct {
 
 	state atomic.Int32
 	stats struct {
-		reconnects, gaps, delivered, duplicates, lost atomic.Uint64
+		reconnects, gaps, delivered, duplicates, lost, undecodable atomic.Uint64
 	}
 
 	// mu guards the fields below and every Subscription's session fields.
@@ -237,11 +243,12 @@ func (c *Client) State() State { return State(c.state.Load()) }
 // Stats returns the client's counters.
 func (c *Client) Stats() Stats {
 	return Stats{
-		Reconnects: c.stats.reconnects.Load(),
-		Gaps:       c.stats.gaps.Load(),
-		Delivered:  c.stats.delivered.Load(),
-		Duplicates: c.stats.duplicates.Load(),
-		Lost:       c.stats.lost.Load(),
+		Reconnects:  c.stats.reconnects.Load(),
+		Gaps:        c.stats.gaps.Load(),
+		Delivered:   c.stats.delivered.Load(),
+		Duplicates:  c.stats.duplicates.Load(),
+		Lost:        c.stats.lost.Load(),
+		Undecodable: c.stats.undecodable.Load(),
 	}
 }
 

@@ -130,7 +130,7 @@ func TestSubscribeEvents(t *testing.T) {
 		t.Errorf("Position() = %+v, want %+v", got, want)
 	}
 
-	unknown := &proto.Event{Channel: "link/b/status", Offset: 12, Prev: 0, Kind: "future.kind", Data: msgp.Raw{0x80}}
+	unknown := &proto.Event{Channel: "link/b/status", Offset: 12, Prev: 0, Kind: "future.kind", Data: []byte{0x80}}
 	fc.send(t, evFrame("link/a/status", 11, 0), evFrame("other/x", 12, 0), unknown)
 
 	ev := recv(t, sub.Events(), "an event")
@@ -149,6 +149,34 @@ func TestSubscribeEvents(t *testing.T) {
 	}
 	if s := c.Stats(); s.Delivered != 2 {
 		t.Errorf("Stats().Delivered = %d, want 2", s.Delivered)
+	}
+}
+
+// TestUndecodableEvent: an event frame's d is a bin that the frame
+// decoder takes whole, so its bytes may be part of a value, or a value and
+// more. Such an event is delivered with its Data and a nil Value, and
+// counted; the events around it in the same message are not affected.
+func TestUndecodableEvent(t *testing.T) {
+	r := newFakeRelay(t)
+	c, fc := dialFake(t, r, testOptions(), nil)
+	sub, _ := subscribe(t, c, fc, "link/+/status", nil, "e1", 10)
+	partial := evFrame("link/b/status", 12, 0)
+	partial.Data = partial.Data[:len(partial.Data)-3]
+	trailing := evFrame("link/c/status", 13, 0)
+	trailing.Data = append(trailing.Data, 0xc0)
+	fc.send(t, evFrame("link/a/status", 11, 0), partial, trailing, evFrame("link/d/status", 14, 0))
+
+	for i, want := range []struct {
+		channel string
+		value   bool
+	}{{"link/a/status", true}, {"link/b/status", false}, {"link/c/status", false}, {"link/d/status", true}} {
+		ev := recv(t, sub.Events(), "an event")
+		if ev.Channel != want.channel || (ev.Value != nil) != want.value || len(ev.Data) == 0 {
+			t.Errorf("event %d = %+v, want %s with a value: %v", i, ev, want.channel, want.value)
+		}
+	}
+	if s := c.Stats(); s.Delivered != 4 || s.Undecodable != 2 {
+		t.Errorf("Stats() = %+v, want 4 delivered, 2 undecodable", s)
 	}
 }
 
@@ -472,6 +500,9 @@ func TestCommand(t *testing.T) {
 	t.Run("refused", func(t *testing.T) {
 		res := command(context.Background(), nil)
 		f := expect[*proto.Command](t, fc)
+		if f.Body != nil {
+			t.Errorf("command without a body carries % x", f.Body)
+		}
 		fc.send(t, &proto.Reply{Req: f.Req, Code: uint16(codes.Forbidden), Message: "not yours"})
 		var re *ReplyError
 		if err := recv(t, res, "Command").err; !errors.As(err, &re) || re.Code != codes.Forbidden || re.Message != "not yours" {

@@ -15,7 +15,8 @@ type Marshaler interface {
 	MarshalMsg(b []byte) ([]byte, error)
 }
 
-// RawBody is a command body already encoded: one msgpack value.
+// RawBody is a command body already encoded: one msgpack value (the relay
+// refuses anything else with codes.BadRequest), or empty for none.
 type RawBody []byte
 
 // MarshalMsg appends the body.
@@ -41,7 +42,7 @@ type Reply struct {
 // deadline passed first. A cancelled ctx returns ctx.Err(), and a closed
 // client [ErrClosed].
 func (c *Client) Command(ctx context.Context, target, kind string, body Marshaler) (Reply, error) {
-	raw := []byte{0xc0} // msgpack nil
+	var raw []byte // no body: an empty bin
 	if body != nil {
 		b, err := body.MarshalMsg(nil)
 		if err != nil {

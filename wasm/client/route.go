@@ -70,8 +70,16 @@ func (c *Client) handle(cn *conn, msg []byte) error {
 		}
 		it := incoming{f: f}
 		if ev, ok := f.(*wire.Event); ok && !c.opts.RawEvents {
-			// Unknown kinds keep their raw bytes, with a nil Value.
-			it.v = decodeValue(ev.Kind, ev.Data)
+			// Unknown kinds keep their raw bytes, with a nil Value; so do
+			// events whose Data does not decode, counted: the event is
+			// delivered all the same, and the others of the message are
+			// not affected.
+			var good bool
+			if it.v, good = decodeValue(ev.Kind, ev.Data); !good {
+				c.stats.undecodable.Add(1)
+				c.log.Warn("fieldrelay: event data does not decode as its kind", "channel", ev.Channel,
+					"kind", ev.Kind, "offset", ev.Offset, "bytes", len(ev.Data))
+			}
 		}
 		in = append(in, it)
 	}

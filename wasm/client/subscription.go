@@ -33,7 +33,8 @@ type Event struct {
 	// subscription the event is delivered to: do not modify it.
 	Data []byte
 	// Value is Data decoded, or nil if this version does not know Kind,
-	// if Options.RawEvents is set, or in the browser build, which leaves
+	// if Data does not decode as Kind's type (see Stats.Undecodable), if
+	// Options.RawEvents is set, or in the browser build, which leaves
 	// decoding to JavaScript (see type Value).
 	Value Value
 	// Latest marks the last known value of a state channel, sent on

@@ -7,4 +7,4 @@ package client
 // event's Data straight to JavaScript instead (wasm/bridge/internal/batch).
 type Value = any
 
-func decodeValue(kind string, data []byte) Value { return nil }
+func decodeValue(kind string, data []byte) (Value, bool) { return nil, true }

@@ -28,8 +28,9 @@
 // (plan.go: data generated from the struct's msg and json tags), reading
 // every value with package wire's readers, which accept what the
 // generated decoder's msgp functions accept, within the same limits (so a
-// value the typed decoder would refuse is refused too: the row then
-// carries the raw msgpack, as for unknown kinds). The tests check the
+// value the typed decoder would refuse is refused too, and so is data that
+// is not exactly one value: the row then carries the raw msgpack, as for
+// unknown kinds). The tests check the
 // result against msgp's decoder and encoding/json for every kind. Where
 // it departs from encoding/json:
 //
@@ -118,18 +119,31 @@ func (w *Writer) Add(ev *client.Event) {
 }
 
 // transcodeKind writes data as the kind's value and reports whether it
-// could; if not, it has written nothing.
+// could; if not, it has written nothing. data must be exactly one value:
+// the event frame carries it as a bin, which the frame decoder does not
+// look into.
 func (w *Writer) transcodeKind(kind string, data []byte) bool {
 	p := planOfKind(kind)
 	if p == nil {
 		return false
 	}
 	text, bytes := len(w.Text), len(w.Bytes)
-	if _, _, err := w.transcode(p, data, 0); err != nil {
+	if err := w.transcodeAll(p, data); err != nil {
 		w.Text, w.Bytes = w.Text[:text], w.Bytes[:bytes]
 		return false
 	}
 	return true
+}
+
+var errTrailing = errors.New("batch: bytes after the value")
+
+// transcodeAll transcodes data, which must be exactly one value of plan p.
+func (w *Writer) transcodeAll(p *plan, data []byte) error {
+	rest, _, err := w.transcode(p, data, 0)
+	if err == nil && len(rest) != 0 {
+		err = errTrailing
+	}
+	return err
 }
 
 // Close ends the text and returns it; it is valid JSON (an empty batch is
@@ -148,16 +162,16 @@ var errNoResult = errors.New("batch: command result not known")
 // Result writes the data of a successful reply to a command of the kind
 // (its msgpack) alone, as Add writes an event's value: Text is its JSON,
 // its []byte pairs into Bytes at the places ResultPaths(kind) lists. It
-// fails for a kind whose result this version does not know and for data
-// msgp's decoder of the result type would refuse.
+// fails for a kind whose result this version does not know, for data
+// msgp's decoder of the result type would refuse, and for data that is
+// more than one value.
 func (w *Writer) Result(kind string, data []byte) error {
 	w.Reset()
 	p := resultPlan(kind)
 	if p == nil {
 		return errNoResult
 	}
-	_, _, err := w.transcode(p, data, 0)
-	return err
+	return w.transcodeAll(p, data)
 }
 
 // appendBytes writes p as a pair [start, end] of Bytes.

@@ -85,11 +85,28 @@ func fixBytes(t *testing.T, v any, path []string, bytes []byte) any {
 	return v
 }
 
+// decodeExact is the Go client's typed decoding (wasm/client): data must
+// be exactly one value of the kind's type.
+func decodeExact(kind string, data []byte) (event.Event, error) {
+	ev := event.New(kind)
+	if ev == nil {
+		return nil, event.ErrUnknownKind
+	}
+	rest, err := ev.UnmarshalMsg(data)
+	if err == nil && len(rest) != 0 {
+		err = errTrailing
+	}
+	if err != nil {
+		return nil, err
+	}
+	return ev, nil
+}
+
 // typedJSON is what the Go client's typed decoding and encoding/json make
 // of data: the reference the transcoding must match.
 func typedJSON(t *testing.T, kind string, data []byte) (any, bool) {
 	t.Helper()
-	ev, err := event.Decode(kind, data)
+	ev, err := decodeExact(kind, data)
 	if err != nil {
 		return nil, false
 	}
@@ -390,7 +407,7 @@ func TestTranscodeMutated(t *testing.T) {
 			return
 		}
 		var want any
-		ev, err := event.Decode(kind, data)
+		ev, err := decodeExact(kind, data)
 		ok := err == nil
 		if ok {
 			b, err := json.Marshal(ev)
@@ -428,6 +445,35 @@ func TestUnknownKind(t *testing.T) {
 	rows := decodeBatch(t, w.Close(), w.Bytes)
 	if rows[0].value != nil || string(rows[0].data) != "\x80" {
 		t.Fatalf("row %+v, want no value and the raw msgpack", rows[0])
+	}
+}
+
+// TestNotOneValue: an event frame's d is a bin the frame decoder does not
+// look into, so Data may be part of a value or a value and more. Such a
+// row carries the raw bytes without a value, like an unknown kind's; the
+// rows around it are not affected.
+func TestNotOneValue(t *testing.T) {
+	good := SampleUplink(nil, 1)
+	cases := map[string][]byte{
+		"partial value":      good[:len(good)/2],
+		"trailing bytes":     append(SampleUplink(nil, 1), 0xc0),
+		"two values":         append(SampleUplink(nil, 1), good...),
+		"empty":              nil,
+		"not msgpack":        {0xc1},
+		"the value in a bin": wire.AppendBytes(nil, good),
+	}
+	for name, data := range cases {
+		var w Writer
+		w.Add(&client.Event{Channel: "a", Kind: KindUplink, Data: good})
+		w.Add(&client.Event{Channel: "b", Kind: KindUplink, Data: data})
+		w.Add(&client.Event{Channel: "c", Kind: KindUplink, Data: good})
+		rows := decodeBatch(t, w.Close(), w.Bytes)
+		if len(rows) != 3 || rows[0].value == nil || rows[2].value == nil {
+			t.Fatalf("%s: the rows around it: %+v", name, rows)
+		}
+		if rows[1].value != nil || string(rows[1].data) != string(data) {
+			t.Errorf("%s: row %+v, want no value and the raw bytes", name, rows[1])
+		}
 	}
 }
 
@@ -484,6 +530,9 @@ func TestResult(t *testing.T) {
 	}
 	if err := w.Result(event.CmdLoRaDownlink, []byte{0x93}); err == nil {
 		t.Fatal("Result accepted an array for a struct")
+	}
+	if err := w.Result(event.CmdLoRaDownlink, append(data, 0xc0)); err == nil {
+		t.Fatal("Result accepted bytes after the value")
 	}
 	data, _ = (&event.ScannerCommandResult{EventID: "e-1"}).MarshalMsg(nil)
 	if err := w.Result(event.CmdScannerFeedback, data); err != nil {
@@ -594,7 +643,7 @@ func FuzzTranscode(f *testing.F) {
 			return
 		}
 		var want any
-		ev, err := event.Decode(kind, data)
+		ev, err := decodeExact(kind, data)
 		ok := err == nil
 		if ok {
 			b, err := json.Marshal(ev)
