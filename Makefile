@@ -62,9 +62,10 @@ bench:
 	$(GO) run ./internal/benchratio < /tmp/bench-proto.txt
 	$(GO) test ./proto/ -run '^$$' -bench Frames -benchmem -count 3 | tee /tmp/bench-frames.txt
 	$(GO) run ./internal/benchratio < /tmp/bench-frames.txt
-	$(GO) run ./relay/cmd/fieldrelay loadgen --subscribers 200 --rate 2000 --duration 5s
-	$(GO) run ./relay/cmd/fieldrelay loadgen --subscribers 100 --rate 20000 --duration 3s
-	$(GO) run ./relay/cmd/fieldrelay loadgen --idle 19500
+	$(GO) build -o bin/fieldrelay ./relay/cmd/fieldrelay
+	bin/fieldrelay loadgen --subscribers 1000 --channels 1000 --rate 10000 --duration 5s --procs 1
+	bin/fieldrelay loadgen --subscribers 100 --rate 20000 --duration 3s
+	bin/fieldrelay loadgen --idle 19500
 
 clean:
 	rm -rf bin build test-artifacts

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strconv"
 	"sync"
 	"syscall"
 	"time"
@@ -19,7 +20,6 @@ import (
 	"github.com/fieldrelay/fieldrelay/relay/broker"
 	"github.com/fieldrelay/fieldrelay/relay/hub"
 	"github.com/fieldrelay/fieldrelay/relay/server"
-	"github.com/fieldrelay/fieldrelay/wasm/client"
 )
 
 // Config is one load.
@@ -29,6 +29,31 @@ type Config struct {
 	Duration    time.Duration // of publishing, default 5 s
 	Payload     int           // bytes of each event's data, default 64
 	Wildcard    bool          // subscribe "bench/#" instead of the exact channel
+	// Channels the events are published on, round-robin: bench/ch0, …,
+	// bench/ch<Channels-1>. Subscriber j subscribes bench/ch<j mod
+	// Channels> and expects the events of that channel; with Wildcard it
+	// subscribes bench/# and expects every event. Default 1 (every
+	// subscriber gets every event).
+	Channels int
+	// Procs runs the subscribers in that many processes (started with
+	// SubscriberCommand), so that this process is the relay (or the bare
+	// server) and the publisher alone: its CPU time and memory are theirs.
+	// 0, the default, runs the subscribers in this process.
+	Procs int
+	// Sources is the number of loopback source addresses (127.0.0.1, .2,
+	// …) the subscribers' connections are spread over. Default 8. The
+	// relay target's wasm/client subscribers cannot be given a dialer: in
+	// this process (Procs 0) they all connect from 127.0.0.1; in a
+	// subscriber process they are spread through http.DefaultClient,
+	// which that process owns.
+	Sources int
+	// SubscriberCommand starts one subscriber process: its argv, to which
+	// the flags of a SubscriberProc are appended. For fieldrelay:
+	// os.Args[0], "loadgen", "--subscriber-proc". Required with Procs > 0.
+	SubscriberCommand []string
+	// Stderr receives the subscriber processes' standard error (their
+	// last lines are also quoted in errors). Default: only quoted.
+	Stderr io.Writer
 }
 
 func (c *Config) defaults() {
@@ -46,6 +71,38 @@ func (c *Config) defaults() {
 	} else if c.Payload == 0 {
 		c.Payload = 64
 	}
+	if c.Channels <= 0 {
+		c.Channels = 1
+	}
+	c.Procs = min(max(c.Procs, 0), c.Subscribers)
+	if c.Sources <= 0 {
+		c.Sources = 8
+	}
+	c.Sources = min(c.Sources, 254)
+}
+
+// channelName is the name of bench channel i.
+func channelName(i int) string { return "bench/ch" + strconv.Itoa(i) }
+
+// pattern is what subscriber j subscribes.
+func pattern(j, channels int, wildcard bool) string {
+	if wildcard {
+		return "bench/#"
+	}
+	return channelName(j % channels)
+}
+
+// expected is how many of published events subscriber j gets: those of
+// its channel, published round-robin over channels, or all of them.
+func expected(published, channels int, wildcard bool, j int) uint64 {
+	if wildcard || channels <= 1 {
+		return uint64(published)
+	}
+	n := published / channels
+	if j%channels < published%channels {
+		n++
+	}
+	return uint64(n)
 }
 
 // Result is one target's figures.
@@ -53,13 +110,45 @@ type Result struct {
 	Target              string
 	Published           int
 	Expected, Delivered uint64
+	// Misrouted counts events a subscriber got on a channel it did not
+	// subscribe (not counted as delivered); Incomplete, the subscribers
+	// that did not get exactly their channel's events.
+	Misrouted  uint64
+	Incomplete int
+	// Reconnects of the relay target's wasm/client sessions.
+	Reconnects          uint64
 	Elapsed             time.Duration // first publication to last delivery
 	P50, P99, P999, Max time.Duration
-	CPU                 time.Duration // user + system of the whole process
+	// CPU is the user + system time of this process while publishing and
+	// until the last delivery: relay (or bare server) and publisher, and
+	// the subscribers too when Procs is 0.
+	CPU time.Duration
+	// SubscriberCPU is that of the subscriber processes over the same
+	// span (Procs > 0).
+	SubscriberCPU time.Duration
+	Procs         int
+	// Heap in use plus stacks of this process (runtime/metrics): after a
+	// GC before the subscribers connect and once they have all
+	// subscribed, and the highest of the samples taken every 100 ms while
+	// publishing and delivering.
+	MemBefore, MemSubscribed, MemPeak uint64
+}
+
+// CPUPerDelivery is CPU microseconds per delivery (0 without deliveries).
+func (r Result) CPUPerDelivery() float64 {
+	if r.Delivered == 0 {
+		return 0
+	}
+	return float64(r.CPU.Microseconds()) / float64(r.Delivered)
 }
 
 // PerSecond is deliveries per second.
-func (r Result) PerSecond() float64 { return float64(r.Delivered) / r.Elapsed.Seconds() }
+func (r Result) PerSecond() float64 {
+	if r.Elapsed <= 0 {
+		return 0
+	}
+	return float64(r.Delivered) / r.Elapsed.Seconds()
+}
 
 // data is an event's payload: msgpack bin of the publication time (ns)
 // and padding, which the subscriber reads back.
@@ -100,27 +189,10 @@ func cpuTime() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// sub is one subscriber's tally.
-type sub struct {
-	mu        sync.Mutex
-	h         *hist
-	delivered uint64
-}
-
-func (s *sub) record(d []byte, now time.Time) {
-	t, ok := sentAt(d)
-	if !ok {
-		return
-	}
-	s.mu.Lock()
-	s.h.add(now.Sub(t))
-	s.delivered++
-	s.mu.Unlock()
-}
-
-// publish calls pub for each event at the rate, stamping each with its
-// publication time.
-func publish(ctx context.Context, cfg Config, pub func([]byte) error) (int, error) {
+// publish calls pub for each event at the rate, round-robin over the
+// channels, stamping each with its publication time right before it
+// enters the broker (or the bare broadcast).
+func publish(ctx context.Context, cfg Config, pub func(ch int, d []byte) error) (int, error) {
 	total := int(cfg.Rate * cfg.Duration.Seconds())
 	start := time.Now()
 	for i := range total {
@@ -129,7 +201,7 @@ func publish(ctx context.Context, cfg Config, pub func([]byte) error) (int, erro
 		}
 		d := data(cfg.Payload)
 		stamp(d, time.Now())
-		if err := pub(d); err != nil {
+		if err := pub(i%cfg.Channels, d); err != nil {
 			return i, err
 		}
 		if ctx.Err() != nil {
@@ -139,41 +211,82 @@ func publish(ctx context.Context, cfg Config, pub func([]byte) error) (int, erro
 	return total, nil
 }
 
-// finish waits until every subscriber has everything or the bound passes,
-// and sums up.
-func finish(ctx context.Context, target string, subs []*sub, published int, start time.Time, cpu0 time.Duration) Result {
-	want := uint64(published)
-	for _, s := range subs {
-		for {
-			s.mu.Lock()
-			d := s.delivered
-			s.mu.Unlock()
-			if d >= want || ctx.Err() != nil {
-				break
-			}
-			time.Sleep(time.Millisecond)
-		}
+// audience is a target's subscribers, in this process or in others.
+type audience interface {
+	// start says publishing begins (subscriber processes take their CPU
+	// baseline).
+	start() error
+	// finish waits until every subscriber has its events, ctx ends or
+	// deliveries stall, and sums up.
+	finish(ctx context.Context, published int) (tally, error)
+	// close disconnects the subscribers, within a bound.
+	close()
+}
+
+// measure publishes to a target whose subscribers are all subscribed and
+// sums up.
+func measure(ctx context.Context, cfg Config, target string, aud audience, mem *memWatch, pub func(ch int, d []byte) error) (Result, error) {
+	mem.markSubscribed()
+	if err := aud.start(); err != nil {
+		return Result{}, err
 	}
-	r := Result{Target: target, Published: published, Expected: want * uint64(len(subs)), Elapsed: time.Since(start), CPU: cpuTime() - cpu0}
-	h := newHist()
-	for _, s := range subs {
-		s.mu.Lock()
-		h.merge(s.h)
-		r.Delivered += s.delivered
-		s.mu.Unlock()
+	cpu0, start := cpuTime(), time.Now()
+	mem.watch()
+	n, err := publish(ctx, cfg, pub)
+	if err != nil {
+		mem.end()
+		return Result{}, err
 	}
+	t, err := aud.finish(ctx, n)
+	end, cpu := time.Now(), cpuTime()-cpu0
+	peak := mem.end()
+	if err != nil {
+		return Result{}, err
+	}
+	r := Result{Target: target, Published: n, Expected: t.Expected, Delivered: t.Delivered,
+		Misrouted: t.Misrouted, Incomplete: t.Incomplete, Reconnects: t.Reconnects,
+		Elapsed: end.Sub(start), CPU: cpu, SubscriberCPU: time.Duration(t.CPUNS), Procs: cfg.Procs,
+		MemBefore: mem.before, MemSubscribed: mem.subscribed, MemPeak: peak}
+	if cfg.Procs > 0 && t.LastNS > start.UnixNano() {
+		// The subscriber processes say when they got their last event;
+		// here the wait for their reports would be counted otherwise.
+		r.Elapsed = time.Unix(0, t.LastNS).Sub(start)
+	}
+	h := t.Hist
 	r.P50, r.P99, r.P999, r.Max = h.quantile(0.5), h.quantile(0.99), h.quantile(0.999), h.max
-	return r
+	return r, nil
 }
 
 // Relay runs the load through the relay: hub, memory broker, HS256 auth,
 // and wasm/client subscribers.
 func Relay(ctx context.Context, cfg Config) (Result, error) {
+	return relayTarget(ctx, cfg, "relay", targetRelay, nil, nil)
+}
+
+// JSON runs the load through the same relay with encoding/json frames
+// instead of msgpack (hub.Config.Codec): the publisher stores each
+// event's data as JSON, the hub sends it verbatim inside a JSON event
+// frame, and the subscribers (raw WebSocket connections, as a JavaScript
+// client of such a relay would be) decode each frame and its data with
+// encoding/json. What msgpack buys is this target's figures over Relay's.
+func JSON(ctx context.Context, cfg Config) (Result, error) {
+	cfg.defaults()
+	pad := jsonPad(cfg.Payload)
+	return relayTarget(ctx, cfg, "relay, JSON frames", targetJSON, jsonFrames{}, func(d []byte) []byte {
+		t, _ := sentAt(d)
+		return jsonPayload(pad, t.UnixNano())
+	})
+}
+
+// relayTarget runs the load through a relay whose hub encodes frames with
+// codec (nil: msgpack), its subscribers of the given target kind; conv,
+// if not nil, turns each stamped event's data into what is published.
+func relayTarget(ctx context.Context, cfg Config, name, target string, codec hub.Codec, conv func([]byte) []byte) (Result, error) {
 	cfg.defaults()
 	b := broker.NewMemory(broker.MemoryConfig{MaxEntries: 100_000})
 	defer b.Close()
 	a := &auth.HS256{Secret: []byte("loadgen")}
-	h := hub.New(hub.Config{Broker: b, Verifier: a, QueueBytes: 8 << 20, MaxConnsPerTenant: 1 << 20, MaxConnsPerSubject: 1 << 20})
+	h := hub.New(hub.Config{Broker: b, Verifier: a, Codec: codec, QueueBytes: 8 << 20, MaxConnsPerTenant: 1 << 20, MaxConnsPerSubject: 1 << 20})
 	ep := server.NewEndpoint(server.Config{Hub: h})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -189,62 +302,82 @@ func Relay(ctx context.Context, cfg Config) (Result, error) {
 		ep.Wait()
 	}()
 	tok, _ := a.Mint(auth.Claims{Subject: "bench", Tenant: "bench", Subscribe: []string{"#"}}, time.Hour)
-	pattern := "bench/ch"
-	if cfg.Wildcard {
-		pattern = "bench/#"
+	url := "ws://" + ln.Addr().String() + "/"
+	mem := memBefore()
+	var aud audience
+	if cfg.Procs > 0 {
+		aud, err = startRemote(ctx, cfg, target, url, tok)
+	} else {
+		aud, err = connect(ctx, shareOf(cfg, target, url, tok, 0, cfg.Subscribers))
 	}
-	subs := make([]*sub, cfg.Subscribers)
-	for i := range subs {
-		s := &sub{h: newHist()}
-		subs[i] = s
-		c, err := client.Dial(ctx, "ws://"+ln.Addr().String()+"/", &client.Options{Token: tok, RawEvents: true})
-		if err != nil {
-			return Result{}, fmt.Errorf("subscriber %d: %w", i, err)
-		}
-		defer c.Close()
-		if _, err := c.Subscribe(ctx, pattern, &client.SubscribeOptions{OnEvents: func(evs []client.Event) {
-			now := time.Now()
-			for _, ev := range evs {
-				s.record(ev.Data, now)
-			}
-		}}); err != nil {
-			return Result{}, err
-		}
-	}
-	cpu0, start := cpuTime(), time.Now()
-	n, err := publish(ctx, cfg, func(d []byte) error {
-		_, err := b.Publish(ctx, "bench", broker.Message{Channel: "bench/ch", Kind: "bench", Data: d})
-		return err
-	})
 	if err != nil {
 		return Result{}, err
 	}
-	return finish(ctx, "relay", subs, n, start, cpu0), nil
+	defer aud.close()
+	names := channelNames(cfg.Channels)
+	return measure(ctx, cfg, name, aud, mem, func(ch int, d []byte) error {
+		if conv != nil {
+			d = conv(d)
+		}
+		_, err := b.Publish(ctx, "bench", broker.Message{Channel: names[ch], Kind: "bench", Data: d})
+		return err
+	})
+}
+
+func channelNames(n int) []string {
+	names := make([]string, n)
+	for i := range names {
+		names[i] = channelName(i)
+	}
+	return names
 }
 
 // Bare runs the same load as a bare broadcast: every event encoded once
-// as an event frame and queued to every connection, whose goroutine
-// writes what is queued in one message (as the hub's writer batches);
-// subscribers read and decode the frames with proto/wire.
+// as an event frame and queued to every connection subscribed to its
+// channel (the subscriber names it in the URL, ?ch=<index> or ?ch=all),
+// whose goroutine writes what is queued in one message (as the hub's
+// writer batches); subscribers read and decode the frames with
+// proto/wire.
 func Bare(ctx context.Context, cfg Config) (Result, error) {
 	cfg.defaults()
 	var (
 		mu     sync.Mutex
-		queues []chan []byte
+		all    []chan []byte
+		byChan = make([][]chan []byte, cfg.Channels)
 		wg     sync.WaitGroup
 	)
+	// A connection's queue: 64 Ki frames, as deep as the relay's 8 MiB at
+	// this payload, when each gets every event; with more channels each
+	// gets fewer, and 1 000 connections' worth of 64 Ki slots would be
+	// 1.5 GB of heap.
+	qlen := 1 << 16
+	if !cfg.Wildcard {
+		qlen = max(1<<10, qlen/cfg.Channels)
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return Result{}, err
 	}
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ch := -1
+		if v := r.URL.Query().Get("ch"); v != "all" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 || n >= cfg.Channels {
+				http.Error(w, "ch: a channel index or all", http.StatusBadRequest)
+				return
+			}
+			ch = n
+		}
 		c, err := websocket.Accept(w, r, nil)
 		if err != nil {
 			return
 		}
-		q := make(chan []byte, 1<<16)
+		q := make(chan []byte, qlen)
 		mu.Lock()
-		queues = append(queues, q)
+		all = append(all, q)
+		if ch >= 0 {
+			byChan[ch] = append(byChan[ch], q)
+		}
 		mu.Unlock()
 		wg.Add(1)
 		defer wg.Done()
@@ -275,49 +408,28 @@ func Bare(ctx context.Context, cfg Config) (Result, error) {
 	defer srv.Close()
 	defer func() {
 		mu.Lock()
-		for _, q := range queues {
+		for _, q := range all {
 			close(q)
 		}
 		mu.Unlock()
+		waitBounded(&wg, 5*time.Second)
 	}()
 
-	subs := make([]*sub, cfg.Subscribers)
-	var readers sync.WaitGroup
-	rctx, stop := context.WithCancel(ctx)
-	defer func() { stop(); readers.Wait() }()
-	for i := range subs {
-		s := &sub{h: newHist()}
-		subs[i] = s
-		c, _, err := websocket.Dial(ctx, "ws://"+ln.Addr().String()+"/", nil)
-		if err != nil {
-			return Result{}, err
-		}
-		c.SetReadLimit(1 << 20)
-		readers.Add(1)
-		go func() {
-			defer readers.Done()
-			defer c.CloseNow()
-			for {
-				_, msg, err := c.Read(rctx)
-				if err != nil {
-					return
-				}
-				now := time.Now()
-				for rest := msg; len(rest) > 0; {
-					var f wire.Frame
-					if f, rest, err = wire.DecodeFrame(rest); err != nil {
-						return
-					}
-					if ev, ok := f.(*wire.Event); ok {
-						s.record(ev.Data, now)
-					}
-				}
-			}
-		}()
+	url := "ws://" + ln.Addr().String() + "/"
+	mem := memBefore()
+	var aud audience
+	if cfg.Procs > 0 {
+		aud, err = startRemote(ctx, cfg, targetBare, url, "")
+	} else {
+		aud, err = connect(ctx, shareOf(cfg, targetBare, url, "", 0, cfg.Subscribers))
 	}
+	if err != nil {
+		return Result{}, err
+	}
+	defer aud.close()
 	for {
 		mu.Lock()
-		n := len(queues)
+		n := len(all)
 		mu.Unlock()
 		if n == cfg.Subscribers {
 			break
@@ -327,12 +439,18 @@ func Bare(ctx context.Context, cfg Config) (Result, error) {
 		}
 		time.Sleep(time.Millisecond)
 	}
-	cpu0, start := cpuTime(), time.Now()
+	names := channelNames(cfg.Channels)
+	prev := make([]uint64, cfg.Channels)
 	var offset uint64
-	n, err := publish(ctx, cfg, func(d []byte) error {
+	return measure(ctx, cfg, "bare broadcast", aud, mem, func(ch int, d []byte) error {
 		offset++
-		f := wire.AppendFrame(nil, &wire.Event{Channel: "bench/ch", Offset: offset, Prev: offset - 1, Kind: "bench", Data: d})
-		for _, q := range queues {
+		f := wire.AppendFrame(nil, &wire.Event{Channel: names[ch], Offset: offset, Prev: prev[ch], Kind: "bench", Data: d})
+		prev[ch] = offset
+		qs := all
+		if !cfg.Wildcard {
+			qs = byChan[ch]
+		}
+		for _, q := range qs {
 			select {
 			case q <- f:
 			default:
@@ -341,19 +459,34 @@ func Bare(ctx context.Context, cfg Config) (Result, error) {
 		}
 		return nil
 	})
-	if err != nil {
-		return Result{}, err
-	}
-	return finish(ctx, "bare broadcast", subs, n, start, cpu0), nil
 }
 
-// Print writes results side by side, the first as the baseline.
+// waitBounded waits for wg, or d.
+func waitBounded(wg *sync.WaitGroup, d time.Duration) {
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-done:
+	case <-t.C:
+	}
+}
+
+// Print writes results side by side as a markdown table, the bare
+// broadcast as the baseline, and notes on what the CPU and memory
+// columns cover.
 func Print(w io.Writer, cfg Config, rs ...Result) {
 	cfg.defaults()
-	fmt.Fprintf(w, "%d subscribers, %.0f events/s for %s, %d-byte payload, %s subscription\n\n",
-		cfg.Subscribers, cfg.Rate, cfg.Duration, cfg.Payload, map[bool]string{true: "wildcard", false: "exact"}[cfg.Wildcard])
-	fmt.Fprintln(w, "| target | delivered | deliveries/s | vs bare | p50 | p99 | p99.9 | max | CPU s |")
-	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+	where := "subscribers in this process"
+	if cfg.Procs > 0 {
+		where = fmt.Sprintf("subscribers in %d process(es)", cfg.Procs)
+	}
+	fmt.Fprintf(w, "%d subscribers on %d channel(s), %.0f events/s for %s, %d-byte payload, %s subscription, %s, %d source addresses\n\n",
+		cfg.Subscribers, cfg.Channels, cfg.Rate, cfg.Duration, cfg.Payload, map[bool]string{true: "wildcard", false: "exact"}[cfg.Wildcard],
+		where, cfg.Sources)
+	fmt.Fprintln(w, "| target | delivered | deliveries/s | vs bare | p50 | p99 | p99.9 | max | relay CPU s | µs/delivery | subscribers CPU s | relay MB before | subscribed | peak |")
+	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 	var bare float64
 	for _, r := range rs {
 		if r.Target == "bare broadcast" {
@@ -365,9 +498,41 @@ func Print(w io.Writer, cfg Config, rs ...Result) {
 		if bare > 0 {
 			vs = fmt.Sprintf("%.0f %%", 100*r.PerSecond()/bare)
 		}
-		fmt.Fprintf(w, "| %s | %d/%d | %.0f | %s | %s | %s | %s | %s | %.1f |\n", r.Target, r.Delivered, r.Expected, r.PerSecond(), vs,
-			ms(r.P50), ms(r.P99), ms(r.P999), ms(r.Max), r.CPU.Seconds())
+		subCPU := "—"
+		if r.Procs > 0 {
+			subCPU = fmt.Sprintf("%.1f", r.SubscriberCPU.Seconds())
+		}
+		fmt.Fprintf(w, "| %s | %d/%d | %.0f | %s | %s | %s | %s | %s | %.1f | %.2f | %s | %s | %s | %s |\n", r.Target, r.Delivered, r.Expected, r.PerSecond(), vs,
+			ms(r.P50), ms(r.P99), ms(r.P999), ms(r.Max), r.CPU.Seconds(), r.CPUPerDelivery(), subCPU, mb(r.MemBefore), mb(r.MemSubscribed), mb(r.MemPeak))
+	}
+	var mp, js *Result
+	for i := range rs {
+		switch rs[i].Target {
+		case "relay":
+			mp = &rs[i]
+		case "relay, JSON frames":
+			js = &rs[i]
+		}
+	}
+	if mp != nil && js != nil && js.PerSecond() > 0 && mp.CPUPerDelivery() > 0 && mp.P99 > 0 {
+		fmt.Fprintf(w, "\nmsgpack over JSON frames: deliveries/s ×%.2f, relay CPU per delivery ×%.2f less, p99 ×%.2f less.\n",
+			mp.PerSecond()/js.PerSecond(), js.CPUPerDelivery()/mp.CPUPerDelivery(), float64(js.P99)/float64(mp.P99))
+	}
+	fmt.Fprintln(w)
+	if cfg.Procs > 0 {
+		fmt.Fprintf(w, "relay CPU: this process (the relay or bare server, and the publisher); subscribers CPU: the %d subscriber processes; both from the first publication to the last delivery.\n", cfg.Procs)
+		fmt.Fprintln(w, "relay MB: this process's heap in use + stacks, after a GC before the subscribers connect and once all have subscribed, and the peak sampled every 100 ms while publishing.")
+	} else {
+		fmt.Fprintln(w, "In-process (--procs 0): relay CPU and MB are the whole process's, subscribers included; run with --procs 2 for the relay's own.")
+	}
+	for _, r := range rs {
+		if r.Misrouted > 0 || r.Incomplete > 0 || r.Reconnects > 0 {
+			fmt.Fprintf(w, "%s: %d subscribers without exactly their events, %d events on a channel not subscribed, %d reconnects.\n",
+				r.Target, r.Incomplete, r.Misrouted, r.Reconnects)
+		}
 	}
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond)) }
+
+func mb(b uint64) string { return fmt.Sprintf("%.1f", float64(b)/1e6) }

@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -86,12 +85,7 @@ func Idle(ctx context.Context, base string, token func(i int) string, pattern st
 	if err != nil {
 		return res, err
 	}
-	clients := make([]*http.Client, sources)
-	for i := range clients {
-		local := &net.TCPAddr{IP: net.IPv4(127, 0, 0, byte(1+i))}
-		d := &net.Dialer{LocalAddr: local, Timeout: 10 * time.Second}
-		clients[i] = &http.Client{Transport: &http.Transport{DialContext: d.DialContext}}
-	}
+	clients := sourceClients(sources)
 	url := "ws" + strings.TrimPrefix(base, "http") + "/v1/ws"
 	conns := make([]*websocket.Conn, 0, n)
 	defer func() {

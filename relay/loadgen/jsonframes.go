@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 
 	"github.com/tinylib/msgp/msgp"
 
@@ -98,14 +99,23 @@ type jsonData struct {
 	Pad string `json:"pad"`
 }
 
-func jsonPayload(payload int, ns int64) []byte {
-	b, _ := json.Marshal(jsonData{T: ns, Pad: string(bytes.Repeat([]byte{'x'}, payload))})
-	return b
+// jsonPayload is the JSON data of an event published at ns, with pad
+// (payload bytes of padding; see jsonPad).
+func jsonPayload(pad []byte, ns int64) []byte {
+	b := make([]byte, 0, len(pad)+32)
+	b = append(b, `{"t":`...)
+	b = strconv.AppendInt(b, ns, 10)
+	b = append(b, `,"pad":"`...)
+	b = append(b, pad...)
+	return append(b, `"}`...)
 }
 
+// jsonPad is payload bytes of padding.
+func jsonPad(payload int) []byte { return bytes.Repeat([]byte{'x'}, payload) }
+
 // decodeJSONEvents decodes a message of JSON frames as a client would,
-// calling fn with each event's publication time.
-func decodeJSONEvents(msg []byte, fn func(sentNS int64)) error {
+// calling fn with each event's channel and publication time.
+func decodeJSONEvents(msg []byte, fn func(channel string, sentNS int64)) error {
 	for len(msg) > 0 {
 		var line []byte
 		line, msg, _ = bytes.Cut(msg, []byte{'\n'})
@@ -130,7 +140,7 @@ func decodeJSONEvents(msg []byte, fn func(sentNS int64)) error {
 		if d.T == 0 {
 			return errors.New("json baseline: event without a time")
 		}
-		fn(d.T)
+		fn(ev.Channel, d.T)
 	}
 	return nil
 }

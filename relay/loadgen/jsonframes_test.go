@@ -47,14 +47,19 @@ func TestJSONFramesRoundTrip(t *testing.T) {
 func TestJSONEvents(t *testing.T) {
 	var msg []byte
 	for i := range 3 {
-		ev := &proto.Event{Channel: "bench/ch0", Offset: uint64(i + 1), Prev: uint64(i), Kind: "bench", Data: jsonPayload(16, int64(1000+i))}
+		ev := &proto.Event{Channel: "bench/ch0", Offset: uint64(i + 1), Prev: uint64(i), Kind: "bench", Data: jsonPayload(jsonPad(16), int64(1000+i))}
 		var err error
 		if msg, err = (jsonFrames{}).AppendFrame(msg, ev); err != nil {
 			t.Fatal(err)
 		}
 	}
 	var got []int64
-	if err := decodeJSONEvents(msg, func(ns int64) { got = append(got, ns) }); err != nil {
+	if err := decodeJSONEvents(msg, func(ch string, ns int64) {
+		if ch != "bench/ch0" {
+			t.Errorf("channel %q", ch)
+		}
+		got = append(got, ns)
+	}); err != nil {
 		t.Fatal(err)
 	}
 	if !reflect.DeepEqual(got, []int64{1000, 1001, 1002}) {
