@@ -62,6 +62,8 @@ bench:
 	$(GO) run ./internal/benchratio < /tmp/bench-proto.txt
 	$(GO) test ./proto/ -run '^$$' -bench Frames -benchmem -count 3 | tee /tmp/bench-frames.txt
 	$(GO) run ./internal/benchratio < /tmp/bench-frames.txt
+	$(GO) test ./proto/event -run '^$$' -bench Kinds -benchmem -count 3 -benchtime 200ms | tee /tmp/bench-kinds.txt
+	$(GO) run ./internal/benchratio < /tmp/bench-kinds.txt
 	$(GO) build -o bin/fieldrelay ./relay/cmd/fieldrelay
 	bin/fieldrelay loadgen --subscribers 1000 --channels 1000 --rate 10000 --duration 5s --procs 1
 	bin/fieldrelay loadgen --subscribers 100 --rate 20000 --duration 3s
