@@ -92,15 +92,9 @@ func (jsonFrames) DecodeFrame(msg []byte) (proto.Frame, []byte, error) {
 	return f, rest, nil
 }
 
-// jsonData is an event's data in the JSON baseline: the publication time
-// (ns) and padding to the payload size.
-type jsonData struct {
-	T   int64  `json:"t"`
-	Pad string `json:"pad"`
-}
-
-// jsonPayload is the JSON data of an event published at ns, with pad
-// (payload bytes of padding; see jsonPad).
+// jsonPayload is an event's data in the JSON baseline,
+// {"t":<publication time, ns>,"pad":"<pad>"}, pad being the payload's
+// bytes of padding (jsonPad).
 func jsonPayload(pad []byte, ns int64) []byte {
 	b := make([]byte, 0, len(pad)+32)
 	b = append(b, `{"t":`...)
@@ -113,8 +107,22 @@ func jsonPayload(pad []byte, ns int64) []byte {
 // jsonPad is payload bytes of padding.
 func jsonPad(payload int) []byte { return bytes.Repeat([]byte{'x'}, payload) }
 
-// decodeJSONEvents decodes a message of JSON frames as a client would,
-// calling fn with each event's channel and publication time.
+// jsonLine is what a client of the JSON relay reads of a frame, in one
+// pass (as JSON.parse would): the type, and of an event its channel and
+// publication time. Other frames leave the fields empty.
+type jsonLine struct {
+	T proto.Type `json:"t"`
+	F struct {
+		Channel string `json:"channel"`
+		Data    struct {
+			T int64 `json:"t"`
+		} `json:"data"`
+	} `json:"f"`
+}
+
+// decodeJSONEvents decodes a message of JSON frames as a client would, one
+// encoding/json pass a frame, calling fn with each event's channel and
+// publication time.
 func decodeJSONEvents(msg []byte, fn func(channel string, sentNS int64)) error {
 	for len(msg) > 0 {
 		var line []byte
@@ -122,25 +130,17 @@ func decodeJSONEvents(msg []byte, fn func(channel string, sentNS int64)) error {
 		if len(line) == 0 {
 			continue
 		}
-		var env jsonEnvelope
-		if err := json.Unmarshal(line, &env); err != nil {
+		var l jsonLine
+		if err := json.Unmarshal(line, &l); err != nil {
 			return err
 		}
-		if env.T != proto.TypeEvent {
+		if l.T != proto.TypeEvent {
 			continue
 		}
-		var ev jsonEvent
-		if err := json.Unmarshal(env.F, &ev); err != nil {
-			return err
-		}
-		var d jsonData
-		if err := json.Unmarshal(ev.Data, &d); err != nil {
-			return err
-		}
-		if d.T == 0 {
+		if l.F.Data.T == 0 {
 			return errors.New("json baseline: event without a time")
 		}
-		fn(ev.Channel, d.T)
+		fn(l.F.Channel, l.F.Data.T)
 	}
 	return nil
 }
