@@ -430,13 +430,13 @@ func TestPingDeadline(t *testing.T) {
 	st := make(states, 16)
 	opts := testOptions()
 	opts.OnState = st.on
-	// 250 ms: two intervals without a word must stay far above what a
+	// 400 ms: two intervals without a word must stay far above what a
 	// loaded machine (the race detector, CI's 2 cores) takes to answer.
-	connected := &proto.Connected{Client: "c-1", PingMillis: 250}
+	connected := &proto.Connected{Client: "c-1", PingMillis: 400}
 
 	// While the relay answers, pings keep the link up.
 	_, fc := dialFake(t, r, opts, connected)
-	for range 4 {
+	for range 3 {
 		recv(t, fc.pings, "a ping")
 	}
 	select {
@@ -451,7 +451,7 @@ func TestPingDeadline(t *testing.T) {
 	if err := st.until(t, Reconnecting); !errors.Is(err, errDeadLink) {
 		t.Errorf("OnState(reconnecting, %v), want the dead link", err)
 	}
-	t.Logf("dead link noticed after %v (interval 250ms)", time.Since(start))
+	t.Logf("dead link noticed after %v (interval 400ms)", time.Since(start))
 	fc = r.accept(t)
 	fc.handshake(t, connected)
 	st.until(t, Connected)

@@ -49,6 +49,7 @@ package batch
 import (
 	"errors"
 	"math"
+	"math/bits"
 	"strconv"
 	"unicode/utf8"
 	"unsafe"
@@ -88,6 +89,9 @@ func (w *Writer) Len() int { return w.n }
 // Add appends one event, transcoding its Data (its Value is not used: the
 // bridge's client leaves it nil, see client.Options.RawEvents).
 func (w *Writer) Add(ev *client.Event) {
+	if cap(w.Text)-len(w.Text) < reserve {
+		w.Text = append(w.Text[:cap(w.Text)], make([]byte, reserve+cap(w.Text))...)[:len(w.Text)]
+	}
 	if w.n == 0 {
 		w.Text = append(w.Text, "[["...)
 	} else {
@@ -98,9 +102,9 @@ func (w *Writer) Add(ev *client.Event) {
 	b = append(b, ',')
 	b = appendString(b, ev.Position.Epoch)
 	b = append(b, ',')
-	b = strconv.AppendUint(b, ev.Position.Offset, 10)
+	b = appendUint(b, ev.Position.Offset)
 	b = append(b, ',')
-	b = strconv.AppendUint(b, ev.Prev, 10)
+	b = appendUint(b, ev.Prev)
 	b = append(b, ',')
 	b = appendString(b, ev.Kind)
 	flags := byte('0')
@@ -134,6 +138,11 @@ func (w *Writer) transcodeKind(kind string, data []byte) bool {
 	}
 	return true
 }
+
+// reserve is the room Add makes in Text before an event, so that the
+// fast paths, which write whole words, mostly find it there (they fall
+// back to append when they do not).
+const reserve = 2048
 
 var errTrailing = errors.New("batch: bytes after the value")
 
@@ -179,9 +188,9 @@ func (w *Writer) appendBytes(p []byte) {
 	start := len(w.Bytes)
 	w.Bytes = append(w.Bytes, p...)
 	b := append(w.Text, '[')
-	b = strconv.AppendInt(b, int64(start), 10)
+	b = appendUint(b, uint64(start))
 	b = append(b, ',')
-	b = strconv.AppendInt(b, int64(len(w.Bytes)), 10)
+	b = appendUint(b, uint64(len(w.Bytes)))
 	w.Text = append(b, ']')
 }
 
@@ -194,6 +203,11 @@ func (w *Writer) transcode(p *plan, b []byte, depth int) (rest []byte, empty boo
 	if rest, empty, ok := w.fast(p, b); ok {
 		return rest, empty, nil
 	}
+	return w.general(p, b, depth)
+}
+
+// general is transcode without the fast paths.
+func (w *Writer) general(p *plan, b []byte, depth int) (rest []byte, empty bool, err error) {
 	switch p.kind {
 	case kBool:
 		var v bool
@@ -282,10 +296,10 @@ func (w *Writer) transcode(p *plan, b []byte, depth int) (rest []byte, empty boo
 }
 
 // fast transcodes the encodings msgp writes most often (positive fixint,
-// float64, booleans, short strings and bins) without the general readers,
-// which cost a good part of the transcoding in the browser. It handles
-// nothing those readers would read differently, and reports whether it
-// handled b.
+// int64 and uint64, float64, booleans, short strings and bins) without
+// the general readers, which cost a good part of the transcoding in the
+// browser. It handles nothing those readers would read differently, and
+// reports whether it handled b.
 func (w *Writer) fast(p *plan, b []byte) (rest []byte, empty, ok bool) {
 	if len(b) == 0 {
 		return b, false, false
@@ -293,14 +307,28 @@ func (w *Writer) fast(p *plan, b []byte) (rest []byte, empty, ok bool) {
 	lead := b[0]
 	switch p.kind {
 	case kInt, kInt8, kInt16, kInt32, kInt64, kUint, kUint8, kUint16, kUint32, kUint64:
-		if lead < 0x80 { // positive fixint fits every integer type
-			w.Text = strconv.AppendUint(w.Text, uint64(lead), 10)
+		switch { // positive fixint fits every integer type
+		case lead < 10:
+			w.Text = append(w.Text, '0'+lead)
 			return b[1:], lead == 0, true
+		case lead < 100:
+			w.Text = append(w.Text, '0'+lead/10, '0'+lead%10)
+			return b[1:], false, true
+		case lead < 0x80:
+			w.Text = append(w.Text, '1', '0'+lead/10%10, '0'+lead%10)
+			return b[1:], false, true
+		case lead == 0xd3 && (p.kind == kInt || p.kind == kInt64) && len(b) >= 9:
+			v := int64(be64(b[1:]))
+			w.Text = appendInt(w.Text, v)
+			return b[9:], v == 0, true
+		case lead == 0xcf && (p.kind == kUint || p.kind == kUint64) && len(b) >= 9:
+			v := be64(b[1:])
+			w.Text = appendUint(w.Text, v)
+			return b[9:], v == 0, true
 		}
 	case kFloat64:
 		if lead == 0xcb && len(b) >= 9 {
-			v := math.Float64frombits(uint64(b[1])<<56 | uint64(b[2])<<48 | uint64(b[3])<<40 | uint64(b[4])<<32 |
-				uint64(b[5])<<24 | uint64(b[6])<<16 | uint64(b[7])<<8 | uint64(b[8]))
+			v := math.Float64frombits(be64(b[1:]))
 			w.Text = appendFloat(w.Text, v, 64)
 			return b[9:], v == 0, true
 		}
@@ -326,6 +354,23 @@ func (w *Writer) fast(p *plan, b []byte) (rest []byte, empty, ok bool) {
 		if len(b) < h+n {
 			return b, false, false
 		}
+		// Up to sixteen bytes that need no escaping (an EUI, a name) are
+		// two loads and two stores: b holds sixteen bytes from the
+		// string's start more often than not (the rest of the message).
+		if t := w.Text; n <= 16 && len(b) >= h+16 && cap(t)-len(t) >= 18 {
+			x0, x1 := load64(unsafeString(b[h:])), load64(unsafeString(b[h+8:]))
+			m0, m1 := uint64(1)<<(8*min(n, 8))-1, uint64(1)<<(8*(max(n, 8)-8))-1
+			if plain8(x0&m0|ones*' '&^m0) && plain8(x1&m1|ones*' '&^m1) {
+				l := len(t)
+				t = t[l : l+18]
+				t[0] = '"'
+				store64(t[1:], x0)
+				store64(t[9:], x1)
+				t[n+1] = '"'
+				w.Text = w.Text[:l+n+2]
+				return b[h+n:], n == 0, true
+			}
+		}
 		w.Text = appendString(w.Text, unsafeString(b[h:h+n]))
 		return b[h+n:], n == 0, true
 	case kBytes:
@@ -340,12 +385,12 @@ func (w *Writer) fast(p *plan, b []byte) (rest []byte, empty, ok bool) {
 }
 
 func (w *Writer) int(v int64, err error) error {
-	w.Text = strconv.AppendInt(w.Text, v, 10)
+	w.Text = appendInt(w.Text, v)
 	return err
 }
 
 func (w *Writer) uint(v uint64, err error) error {
-	w.Text = strconv.AppendUint(w.Text, v, 10)
+	w.Text = appendUint(w.Text, v)
 	return err
 }
 
@@ -423,18 +468,27 @@ func (w *Writer) structure(p *plan, b []byte, depth int) ([]byte, bool, error) {
 	first := true
 	next := 0 // in p.fields: the keys come in field order, as msgp writes them
 	for ; n > 0; n-- {
-		var k []byte
-		if len(b) > 0 && b[0]&0xe0 == 0xa0 && len(b) > int(b[0]&0x1f) { // fixstr
-			k, b = b[1:1+b[0]&0x1f], b[1+b[0]&0x1f:]
-		} else if k, b, err = wire.ReadMapKey(b); err != nil {
-			return b, false, err
+		i := -1
+		// The key that comes next in field order, written as a fixstr, as
+		// msgp writes it, is recognised in one comparison.
+		if next < len(p.fields) && len(b) >= 8 {
+			if f := &p.fields[next]; f.keyLen != 0 && load64(unsafeString(b))&f.keyMask == f.keyWord {
+				i, b = next, b[f.keyLen:]
+			}
 		}
-		i := p.find(k, next)
 		if i < 0 {
-			if b, err = wire.Skip(b); err != nil {
+			var k []byte
+			if len(b) > 0 && b[0]&0xe0 == 0xa0 && len(b) > int(b[0]&0x1f) { // fixstr
+				k, b = b[1:1+b[0]&0x1f], b[1+b[0]&0x1f:]
+			} else if k, b, err = wire.ReadMapKey(b); err != nil {
 				return b, false, err
 			}
-			continue
+			if i = p.find(k, next); i < 0 {
+				if b, err = wire.Skip(b); err != nil {
+					return b, false, err
+				}
+				continue
+			}
 		}
 		next = i + 1
 		f := &p.fields[i]
@@ -450,12 +504,27 @@ func (w *Writer) structure(p *plan, b []byte, depth int) ([]byte, bool, error) {
 			seenSmall |= 1 << i
 		}
 		mark, marks := len(w.Text), len(w.Bytes)
-		if !first {
-			w.Text = append(w.Text, ',')
+		if t := w.Text; f.jsonLen != 0 && cap(t)-len(t) >= 17 {
+			t = t[len(t) : len(t)+17]
+			c := 0
+			if !first {
+				t[0] = ','
+				c = 1
+			}
+			store64(t[c:], f.jsonWords[0])
+			store64(t[c+8:], f.jsonWords[1])
+			w.Text = w.Text[:mark+c+f.jsonLen]
+		} else {
+			if !first {
+				w.Text = append(w.Text, ',')
+			}
+			w.Text = append(w.Text, f.json...)
 		}
-		w.Text = append(w.Text, f.json...)
-		var empty bool
-		if b, empty, err = w.transcode(&plans[f.plan], b, depth); err != nil {
+		fp := &plans[f.plan]
+		rest, empty, ok := w.fast(fp, b)
+		if ok {
+			b = rest
+		} else if b, empty, err = w.general(fp, b, depth); err != nil {
 			return b, false, err
 		}
 		if f.omit && empty {
@@ -612,11 +681,11 @@ func (w *Writer) dynamic(b []byte, depth int) (rest []byte, empty bool, err erro
 	case wire.KindInt:
 		var v int64
 		v, rest, err = wire.ReadInt64(b)
-		w.Text = strconv.AppendInt(w.Text, v, 10)
+		w.Text = appendInt(w.Text, v)
 	case wire.KindUint:
 		var v uint64
 		v, rest, err = wire.ReadUint64(b)
-		w.Text = strconv.AppendUint(w.Text, v, 10)
+		w.Text = appendUint(w.Text, v)
 	case wire.KindBool:
 		var v bool
 		v, rest, err = wire.ReadBool(b)
@@ -684,31 +753,108 @@ func appendFixed(b []byte, n int64, k int) []byte {
 		b = append(b, '-')
 		n = -n
 	}
-	var digits [24]byte
-	d := strconv.AppendInt(digits[:0], n, 10)
+	u := uint64(n)
 	if k == 0 {
-		return append(b, d...)
+		return appendUint(b, u)
 	}
-	if len(d) <= k {
-		b = append(b, "0."...)
-		for i := len(d); i < k; i++ {
-			b = append(b, '0')
-		}
-		return append(b, d...)
+	d := digits(u)
+	l := len(b)
+	if d <= k { // 0.000ddd
+		b = grow(b, k+2)[:l+k+2]
+		b[l], b[l+1] = '0', '.'
+		putDigits(b[l+2:], u)
+		return b
 	}
-	b = append(b, d[:len(d)-k]...)
-	b = append(b, '.')
-	return append(b, d[len(d)-k:]...)
+	b = grow(b, d+1)[:l+d+1]
+	p := pow10u[k]
+	putDigits(b[l:l+d-k], u/p)
+	b[l+d-k] = '.'
+	putDigits(b[l+d-k+1:], u%p)
+	return b
+}
+
+var pow10u = [...]uint64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
+	1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19}
+
+// digits returns the number of decimal digits of v.
+func digits(v uint64) int {
+	d := (bits.Len64(v|1)*1233)>>12 + 1 // log10(2) ≈ 1233/4096: d or d-1
+	if v < pow10u[d-1] {
+		d--
+	}
+	return d
+}
+
+// appendUint is strconv.AppendUint(b, v, 10), writing the digits in place
+// (strconv costs three calls in wasm: its own, its formatter's, a copy).
+func appendUint(b []byte, v uint64) []byte {
+	if v < 10 {
+		return append(b, byte('0'+v))
+	}
+	d := digits(v)
+	l := len(b)
+	b = grow(b, d)[:l+d]
+	putDigits(b[l:], v)
+	return b
+}
+
+// appendInt is strconv.AppendInt(b, v, 10).
+func appendInt(b []byte, v int64) []byte {
+	if v < 0 {
+		return appendUint(append(b, '-'), -uint64(v))
+	}
+	return appendUint(b, uint64(v))
+}
+
+const digitPairs = "00010203040506070809101112131415161718192021222324252627282930313233343536373839" +
+	"40414243444546474849505152535455565758596061626364656667686970717273747576777879" +
+	"8081828384858687888990919293949596979899"
+
+// putDigits writes v in decimal to all of dst, right-aligned and padded
+// with zeros on the left.
+func putDigits(dst []byte, v uint64) {
+	i := len(dst)
+	for v >= 100 && i >= 2 {
+		q := v / 100
+		r := (v - q*100) * 2
+		i -= 2
+		dst[i], dst[i+1] = digitPairs[r], digitPairs[r+1]
+		v = q
+	}
+	for i > 0 {
+		i--
+		dst[i] = byte('0' + v%10)
+		v /= 10
+	}
+}
+
+// grow returns b with room for n more bytes.
+func grow(b []byte, n int) []byte {
+	if cap(b)-len(b) < n {
+		b = append(b[:cap(b)], make([]byte, n+cap(b))...)[:len(b)]
+	}
+	return b
 }
 
 const hexDigits = "0123456789abcdef"
 
 // appendString appends s as a JSON string. Invalid UTF-8 becomes U+FFFD,
 // as with encoding/json.
+//
+// It looks at eight bytes at a time for one that needs more than a copy
+// (a control character, '"', '\\' or a byte of a multi-byte sequence),
+// and copies each run of the others at once: in wasm, a comparison per
+// byte and an append per run are what the time went to.
 func appendString(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
+		for i+8 <= len(s) && plain8(load64(s[i:])) {
+			i += 8
+		}
+		if i >= len(s) {
+			break
+		}
 		c := s[i]
 		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
 			i++
@@ -744,6 +890,43 @@ func appendString(b []byte, s string) []byte {
 	}
 	b = append(b, s[start:]...)
 	return append(b, '"')
+}
+
+const (
+	ones  = 0x0101010101010101
+	highs = 0x8080808080808080
+)
+
+// plain8 reports whether none of the eight bytes of x needs escaping in
+// a JSON string or is part of a multi-byte sequence. It may say no for
+// plain bytes (never yes for others): the caller then looks byte by byte.
+func plain8(x uint64) bool {
+	quote := x ^ (ones * '"')
+	backslash := x ^ (ones * '\\')
+	return (x|(x-ones*0x20)&^x|(quote-ones)&^quote|(backslash-ones)&^backslash)&highs == 0
+}
+
+// store64 writes x to the first eight bytes of b, little-endian (one
+// store).
+func store64(b []byte, x uint64) {
+	_ = b[7]
+	b[0], b[1], b[2], b[3] = byte(x), byte(x>>8), byte(x>>16), byte(x>>24)
+	b[4], b[5], b[6], b[7] = byte(x>>32), byte(x>>40), byte(x>>48), byte(x>>56)
+}
+
+// be64 reads the first eight bytes of b, big-endian.
+func be64(b []byte) uint64 {
+	_ = b[7]
+	return uint64(b[0])<<56 | uint64(b[1])<<48 | uint64(b[2])<<40 | uint64(b[3])<<32 |
+		uint64(b[4])<<24 | uint64(b[5])<<16 | uint64(b[6])<<8 | uint64(b[7])
+}
+
+// load64 reads the first eight bytes of s, little-endian (the compiler
+// makes it one load).
+func load64(s string) uint64 {
+	_ = s[7]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
 }
 
 // unsafeString views b as a string for appendString, which copies it.

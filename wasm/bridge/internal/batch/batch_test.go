@@ -9,8 +9,10 @@ import (
 	"reflect"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/tinylib/msgp/msgp"
 
@@ -749,4 +751,108 @@ func walkDup(b []byte, depth int) ([]byte, bool) {
 		return nil, false
 	}
 	return rest, false
+}
+
+// TestAppendString compares appendString, which looks at eight bytes at a
+// time, with the byte-at-a-time loop it replaced, on strings made of the
+// bytes that matter around every position of a word.
+func TestAppendString(t *testing.T) {
+	want := func(s string) string {
+		b := []byte{'"'}
+		start := 0
+		for i := 0; i < len(s); {
+			c := s[i]
+			if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
+				i++
+				continue
+			}
+			if c >= utf8.RuneSelf {
+				r, size := utf8.DecodeRuneInString(s[i:])
+				if r != utf8.RuneError || size != 1 {
+					i += size
+					continue
+				}
+				b = append(b, s[start:i]...)
+				b = append(b, `\ufffd`...)
+				i++
+				start = i
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+		}
+		return string(append(append(b, s[start:]...), '"'))
+	}
+	check := func(s string) {
+		t.Helper()
+		if got := string(appendString([]byte("x"), s)); got != "x"+want(s) {
+			t.Fatalf("appendString(%q) = %s, want %s", s, got[1:], want(s))
+		}
+	}
+	special := []string{"\x00", "\x1f", " ", "!", "\"", "#", "[", "\\", "]", "\x7f", "\x80", "\xff", "é", "€", "😀", "\xe2\x82", "\n", "\t", "\r"}
+	for n := 0; n <= 24; n++ {
+		for at := 0; at < n; at++ {
+			for _, c := range special {
+				check(strings.Repeat("a", at) + c + strings.Repeat("b", n-at))
+			}
+		}
+		check(strings.Repeat("z", n))
+	}
+	r := rand.New(rand.NewPCG(7, 8))
+	for range 100000 {
+		b := make([]byte, r.IntN(40))
+		for i := range b {
+			switch r.IntN(4) {
+			case 0:
+				b[i] = byte(r.IntN(256))
+			default:
+				b[i] = byte(0x20 + r.IntN(0x60))
+			}
+		}
+		check(string(b))
+	}
+}
+
+// TestAppendInt compares appendUint and appendInt with strconv around
+// every power of ten.
+func TestAppendInt(t *testing.T) {
+	check := func(u uint64) {
+		t.Helper()
+		if got, want := string(appendUint([]byte("x"), u)), "x"+strconv.FormatUint(u, 10); got != want {
+			t.Fatalf("appendUint(%d) = %s", u, got)
+		}
+		v := int64(u)
+		if got, want := string(appendInt([]byte("x"), v)), "x"+strconv.FormatInt(v, 10); got != want {
+			t.Fatalf("appendInt(%d) = %s", v, got)
+		}
+	}
+	for p := uint64(1); ; p *= 10 {
+		for _, u := range []uint64{p - 1, p, p + 1, 2*p - 1, 2 * p} {
+			check(u)
+			check(-u)
+		}
+		if p > math.MaxUint64/10 {
+			break
+		}
+	}
+	for _, u := range []uint64{0, math.MaxUint64, math.MaxInt64, 1 << 63, 1<<63 + 1} {
+		check(u)
+	}
+	r := rand.New(rand.NewPCG(9, 10))
+	for range 100000 {
+		check(r.Uint64() >> r.IntN(64))
+	}
 }

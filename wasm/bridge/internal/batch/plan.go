@@ -31,6 +31,47 @@ type field struct {
 	omit     bool   // json omitempty
 	omitWire bool   // msg omitempty
 	plan     int
+
+	// keyWord is the key as msgp writes it, a fixstr (its header, then
+	// its bytes), read as a little-endian word, when that is at most
+	// eight bytes long (keyLen, 0 otherwise); keyMask covers its bytes.
+	// prepare sets them, from key: the structure loop then recognises
+	// the key it expects next with one load and one comparison.
+	keyWord, keyMask uint64
+	keyLen           int
+	// jsonWords are json's bytes as two little-endian words, when it is
+	// at most sixteen bytes long (jsonLen, 0 otherwise): two stores write
+	// it.
+	jsonWords [2]uint64
+	jsonLen   int
+}
+
+func init() { prepare(plans) }
+
+// prepare sets the fields' keyWord, keyMask, keyLen, jsonWords and
+// jsonLen from their key and json.
+func prepare(ps []plan) {
+	for i := range ps {
+		for j := range ps[i].fields {
+			f := &ps[i].fields[j]
+			f.keyWord, f.keyMask, f.keyLen = 0, 0, 0
+			if n := len(f.key); n > 0 && n < 8 {
+				f.keyWord = 0xa0 | uint64(n)
+				for k := 0; k < n; k++ {
+					f.keyWord |= uint64(f.key[k]) << (8 * (k + 1))
+				}
+				f.keyMask = 1<<(8*(n+1)) - 1
+				f.keyLen = n + 1
+			}
+			f.jsonWords, f.jsonLen = [2]uint64{}, 0
+			if n := len(f.json); n > 0 && n <= 16 {
+				for k := 0; k < n; k++ {
+					f.jsonWords[k/8] |= uint64(f.json[k]) << (8 * (k % 8))
+				}
+				f.jsonLen = n
+			}
+		}
+	}
 }
 
 // commandPlan is a command kind's body and result plans, -1 for none.

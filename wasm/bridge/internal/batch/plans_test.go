@@ -58,6 +58,7 @@ func convert(t *testing.T, ps []planner.Plan, offset int) []plan {
 		}
 		out[i] = q
 	}
+	prepare(out)
 	return out
 }
 
