@@ -55,8 +55,10 @@ fuzz:
 soak:
 	$(GO) run ./relay/cmd/fieldrelay soak
 
-# Codec ratios, then fan-out against a bare broadcast at a steady load
-# and at saturation (docs/benchmarks.md). A few minutes on 2 cores.
+# Every benchmark, figures and ratios side by side (docs/benchmarks.md):
+# codecs against encoding/json; fan-out and latency against a bare
+# broadcast and a JSON-frames hub; idle-connection memory; wasm size and
+# in-browser throughput. About 6 minutes on 2 cores.
 bench:
 	$(GO) test ./proto/ -run '^$$' -bench EventFrame -benchmem -count 5 | tee /tmp/bench-proto.txt
 	$(GO) run ./internal/benchratio < /tmp/bench-proto.txt
@@ -68,6 +70,9 @@ bench:
 	bin/fieldrelay loadgen --subscribers 1000 --channels 1000 --rate 10000 --duration 5s --procs 1
 	bin/fieldrelay loadgen --subscribers 100 --rate 20000 --duration 3s
 	bin/fieldrelay loadgen --idle 19500
+	bash .ci/install-browser.sh
+	bash .ci/build-web.sh
+	node --test --test-concurrency=1 --test-reporter=spec jsbindings/test/size.test.mjs jsbindings/test/browser.test.mjs demo/test/ 2>&1 | grep -E 'wasm|events/s|first event' || true
 
 clean:
 	rm -rf bin build test-artifacts
