@@ -175,28 +175,36 @@ func (l *local) bareSub(ctx, rctx context.Context, hc *http.Client, j int, s *su
 		return err
 	}
 	c.SetReadLimit(1 << 20)
+	l.read(rctx, c, func(msg []byte, now time.Time) error {
+		for rest := msg; len(rest) > 0; {
+			var f wire.Frame
+			var err error
+			if f, rest, err = wire.DecodeFrame(rest); err != nil {
+				return err
+			}
+			if ev, ok := f.(*wire.Event); ok {
+				s.record(ev.Channel, ev.Data, now)
+			}
+		}
+		return nil
+	})
+	return nil
+}
+
+// read reads c in the background until rctx ends or handle, given each
+// message and when it arrived, fails; then it closes c.
+func (l *local) read(rctx context.Context, c *websocket.Conn, handle func(msg []byte, now time.Time) error) {
 	l.readers.Add(1)
 	go func() {
 		defer l.readers.Done()
 		defer c.CloseNow()
 		for {
 			_, msg, err := c.Read(rctx)
-			if err != nil {
+			if err != nil || handle(msg, time.Now()) != nil {
 				return
-			}
-			now := time.Now()
-			for rest := msg; len(rest) > 0; {
-				var f wire.Frame
-				if f, rest, err = wire.DecodeFrame(rest); err != nil {
-					return
-				}
-				if ev, ok := f.(*wire.Event); ok {
-					s.record(ev.Channel, ev.Data, now)
-				}
 			}
 		}
 	}()
-	return nil
 }
 
 // jsonSub connects subscriber j to a relay speaking JSON frames (the JSON
@@ -236,21 +244,9 @@ func (l *local) jsonSub(ctx, rctx context.Context, hc *http.Client, j int, s *su
 			return err
 		}
 	}
-	l.readers.Add(1)
-	go func() {
-		defer l.readers.Done()
-		defer c.CloseNow()
-		for {
-			_, msg, err := c.Read(rctx)
-			if err != nil {
-				return
-			}
-			now := time.Now()
-			if decodeJSONEvents(msg, func(ch string, ns int64) { s.recordAt(ch, time.Unix(0, ns), now) }) != nil {
-				return
-			}
-		}
-	}()
+	l.read(rctx, c, func(msg []byte, now time.Time) error {
+		return decodeJSONEvents(msg, func(ch string, ns int64) { s.recordAt(ch, time.Unix(0, ns), now) })
+	})
 	return nil
 }
 
