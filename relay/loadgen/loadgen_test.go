@@ -11,13 +11,13 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/coder/websocket"
 
 	"github.com/fieldrelay/fieldrelay/internal/leaktest"
+	"github.com/fieldrelay/fieldrelay/internal/syncbuf"
 	"github.com/fieldrelay/fieldrelay/relay/auth"
 	"github.com/fieldrelay/fieldrelay/relay/node"
 )
@@ -133,7 +133,7 @@ func TestSubscriberProcs(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	var stderr lockedBuffer
+	var stderr syncbuf.Buffer
 	cfg := Config{Subscribers: 10, Channels: 3, Rate: 600, Duration: 500 * time.Millisecond, Procs: 1, Sources: 2,
 		SubscriberCommand: []string{bin, "loadgen", "--subscriber-proc"}, Stderr: &stderr}
 	var rs []Result
@@ -245,22 +245,4 @@ func TestSubscriberProcArgs(t *testing.T) {
 	if q != p {
 		t.Fatalf("%+v", q)
 	}
-}
-
-// lockedBuffer is a strings.Builder processes write to while a test reads.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }

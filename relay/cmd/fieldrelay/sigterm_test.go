@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -10,12 +9,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/fieldrelay/fieldrelay/internal/leaktest"
+	"github.com/fieldrelay/fieldrelay/internal/syncbuf"
 	"github.com/fieldrelay/fieldrelay/proto/codes"
 	"github.com/fieldrelay/fieldrelay/proto/event"
 	"github.com/fieldrelay/fieldrelay/proto/resiot"
@@ -23,24 +22,6 @@ import (
 	"github.com/fieldrelay/fieldrelay/relay/sim/resiotsim"
 	"github.com/fieldrelay/fieldrelay/wasm/client"
 )
-
-// lockedBuffer is a bytes.Buffer a process writes to while the test reads.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // TestSIGTERMWithConfig runs the real binary as an operator would: `serve
 // --config file`, a tenant whose ResIOT link points at a simulator this
@@ -89,13 +70,13 @@ func TestSIGTERMWithConfig(t *testing.T) {
 
 	type process struct {
 		cmd            *exec.Cmd
-		stdout, stderr *lockedBuffer
+		stdout, stderr *syncbuf.Buffer
 		exited         chan struct{}
 		err            error // Wait's, once exited is closed
 	}
 	serve := func() *process {
 		t.Helper()
-		p := &process{stdout: &lockedBuffer{}, stderr: &lockedBuffer{}, exited: make(chan struct{})}
+		p := &process{stdout: &syncbuf.Buffer{}, stderr: &syncbuf.Buffer{}, exited: make(chan struct{})}
 		p.cmd = exec.Command(bin, "serve", "--config", configFile, "--log-level", "info")
 		p.cmd.Stdout, p.cmd.Stderr = p.stdout, p.stderr
 		if err := p.cmd.Start(); err != nil {

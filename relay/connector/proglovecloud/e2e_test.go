@@ -8,11 +8,11 @@ import (
 	"log/slog"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/fieldrelay/fieldrelay/internal/leaktest"
+	"github.com/fieldrelay/fieldrelay/internal/syncbuf"
 	"github.com/fieldrelay/fieldrelay/proto/event"
 	"github.com/fieldrelay/fieldrelay/relay/auth"
 	"github.com/fieldrelay/fieldrelay/relay/broker"
@@ -33,24 +33,6 @@ func deadline(t *testing.T) context.Context {
 	return ctx
 }
 
-// logBuffer collects the link's logs, safe for concurrent writers.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // env is a simulator, a relay (broker, hub, endpoint) on loopback with one
 // link of tenant "acme" to the simulator, and a Go client of the relay.
 type env struct {
@@ -58,7 +40,7 @@ type env struct {
 	sim    *proglovecloudsim.Simulator
 	base   string
 	link   *Link
-	logs   *logBuffer
+	logs   *syncbuf.Buffer
 	client *client.Client
 	scans  *client.Subscription // scanner/#
 	status *client.Subscription // link/#
@@ -99,7 +81,7 @@ func setup(t *testing.T, simCfg *proglovecloudsim.Config, mod func(*Config)) *en
 		_ = b.Close()
 	})
 
-	logs := &logBuffer{}
+	logs := &syncbuf.Buffer{}
 	cfg := Config{
 		Name:       "insight",
 		Publisher:  &connector.Publisher{Broker: b, Tenant: "acme"},
