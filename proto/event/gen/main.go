@@ -1,4 +1,3 @@
-// Command gen writes docs/events.md from the event types.
 package main
 
 import (

@@ -1,0 +1,2 @@
+// Command gen writes docs/events.md from the event types.
+package main
