@@ -58,7 +58,7 @@ soak:
 # Every benchmark, figures and ratios side by side (docs/benchmarks.md):
 # codecs against encoding/json; fan-out and latency against a bare
 # broadcast and a JSON-frames hub; idle-connection memory; wasm size and
-# in-browser throughput. About 6 minutes on 2 cores.
+# in-browser throughput. About 7 minutes on 2 cores.
 bench:
 	$(GO) test ./proto/ -run '^$$' -bench EventFrame -benchmem -count 5 | tee /tmp/bench-proto.txt
 	$(GO) run ./internal/benchratio < /tmp/bench-proto.txt
