@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math"
 	"math/bits"
+	"slices"
 	"strconv"
 	"unicode/utf8"
 	"unsafe"
@@ -43,9 +44,7 @@ func (w *Writer) Len() int { return w.n }
 // Add appends one event, transcoding its Data (its Value is not used: the
 // bridge's client leaves it nil, see client.Options.RawEvents).
 func (w *Writer) Add(ev *client.Event) {
-	if cap(w.Text)-len(w.Text) < reserve {
-		w.Text = append(w.Text[:cap(w.Text)], make([]byte, reserve+cap(w.Text))...)[:len(w.Text)]
-	}
+	w.Text = slices.Grow(w.Text, reserve)
 	if w.n == 0 {
 		w.Text = append(w.Text, "[["...)
 	} else {
@@ -714,12 +713,12 @@ func appendFixed(b []byte, n int64, k int) []byte {
 	d := digits(u)
 	l := len(b)
 	if d <= k { // 0.000ddd
-		b = grow(b, k+2)[:l+k+2]
+		b = slices.Grow(b, k+2)[:l+k+2]
 		b[l], b[l+1] = '0', '.'
 		putDigits(b[l+2:], u)
 		return b
 	}
-	b = grow(b, d+1)[:l+d+1]
+	b = slices.Grow(b, d+1)[:l+d+1]
 	p := pow10u[k]
 	putDigits(b[l:l+d-k], u/p)
 	b[l+d-k] = '.'
@@ -747,7 +746,7 @@ func appendUint(b []byte, v uint64) []byte {
 	}
 	d := digits(v)
 	l := len(b)
-	b = grow(b, d)[:l+d]
+	b = slices.Grow(b, d)[:l+d]
 	putDigits(b[l:], v)
 	return b
 }
@@ -780,14 +779,6 @@ func putDigits(dst []byte, v uint64) {
 		dst[i] = byte('0' + v%10)
 		v /= 10
 	}
-}
-
-// grow returns b with room for n more bytes.
-func grow(b []byte, n int) []byte {
-	if cap(b)-len(b) < n {
-		b = append(b[:cap(b)], make([]byte, n+cap(b))...)[:len(b)]
-	}
-	return b
 }
 
 const hexDigits = "0123456789abcdef"
